@@ -1,0 +1,190 @@
+# memmapfs build.
+#   make            build ./memmapfs (installs missing Debian packages first)
+#   make check      build and run every test: unit, mount, real programs
+#   make run        set up a demo directory and mount it under demo/mnt
+#   make install    install (PREFIX=/usr/local, DESTDIR for staging)
+#   make deps       install the Debian packages needed to build and test
+#   make clean      remove everything the build made
+# NODEPS=1 skips the package check (for packagers and offline builds).
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/memmapfs
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+
+CC         ?= cc
+CFLAGS     ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+WARNINGS    = -Wall -Wextra -Werror -Wmissing-declarations \
+              -Wmissing-prototypes -Wwrite-strings -Wshadow -Wformat=2 \
+              -Wno-format-nonliteral
+# SANITIZE=address,undefined builds everything with those sanitizers into a
+# build directory of its own.
+SANITIZE   ?=
+comma      := ,
+BUILD      := build$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))
+SAN_FLAGS   = $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer)
+
+# Recursive (=) on purpose: pkg-config runs only once `deps` has run.
+PKG_CFLAGS  = $(shell $(PKG_CONFIG) --cflags fuse3 glib-2.0)
+PKG_LIBS    = $(shell $(PKG_CONFIG) --libs fuse3 glib-2.0)
+CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
+CHECK_LIBS  = $(shell $(PKG_CONFIG) --libs check)
+ALL_CFLAGS  = -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARNINGS) $(SAN_FLAGS) \
+              $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS_ALL  = $(PKG_LIBS) -lpthread -lm
+
+BIN        := $(if $(SANITIZE),$(BUILD)/memmapfs,memmapfs)
+LIB_SRCS   := src/log.c src/config.c src/mountinfo.c src/inode.c src/fs.c \
+              src/guard.c src/stats.c src/map.c src/sync.c src/rules.c \
+              src/cow.c \
+              src/io.c
+LIB_OBJS   := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
+LIB        := $(BUILD)/libmemmapfs.a
+
+UNIT_TESTS  := unit_config unit_mountinfo unit_inode unit_map unit_sync \
+               unit_rules unit_cow
+MOUNT_TESTS := mount_cli mount_ops mount_map mount_sync mount_admin
+TEST_BINS   := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS) $(MOUNT_TESTS))
+HARNESS_OBJ := $(BUILD)/tests/harness.o
+FUZZ_TARGETS := options sizes config control
+
+DEPS_STAMP := $(if $(NODEPS),,deps)
+
+.PHONY: all check deps run stop install uninstall clean tests lint \
+	memcheck stress tsan fuzz bench bench-quick
+# keep test objects (they are intermediate files of the pattern rules)
+.SECONDARY:
+all: $(BIN)
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/%.o: src/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BIN): $(BUILD)/main.o $(LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/tests/%.o: tests/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(HARNESS_OBJ) $(LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(HARNESS_OBJ) $(LIB) $(CHECK_LIBS) \
+		$(LDLIBS_ALL)
+
+REPLAY_BINS := $(addprefix $(BUILD)/tests/replay_,$(FUZZ_TARGETS))
+tests: $(BIN) $(TEST_BINS) $(REPLAY_BINS)
+
+# GLib 2.74 hands GSlice memory between threads through its own futex locks,
+# which the sanitizers and valgrind cannot see (they then report races and
+# leaks that are not there); under them every GLib allocation is a malloc.
+GSLICE_ENV  = $(if $(SANITIZE),G_SLICE=always-malloc)
+
+# The README's test command. Unit tests need nothing; mount tests need
+# /dev/fuse (they skip loudly without it, except under CI=true).
+check: tests
+	@$(GSLICE_ENV) MEMMAPFS_BIN=$(abspath $(BIN)) TEST_DIR=$(abspath $(BUILD)/tests) \
+		EXAMPLE_CONF=$(abspath config/memmapfs.conf) \
+		FUZZ_TARGETS="$(FUZZ_TARGETS)" \
+		tests/run.sh $(UNIT_TESTS) $(MOUNT_TESTS)
+
+$(BUILD)/tests/stress: tests/stress.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $<
+
+# The daemon under valgrind memcheck through a mount workload.
+memcheck: $(BIN)
+	@G_SLICE=always-malloc MEMMAPFS_BIN=$(abspath $(BIN)) tests/memcheck.sh
+
+# Several processes and a truncator against a live mount, every operation
+# checked (STRESS_SECONDS, default 180; CI runs a short one).
+stress: $(BIN) $(BUILD)/tests/stress
+	@$(GSLICE_ENV) MEMMAPFS_BIN=$(abspath $(BIN)) \
+		STRESS_BIN=$(abspath $(BUILD)/tests/stress) tests/stress.sh
+
+# The engine's unit tests under ThreadSanitizer.
+TSAN_TESTS := unit_inode unit_map unit_sync unit_cow
+tsan:
+	@$(MAKE) --no-print-directory SANITIZE=thread \
+		$(addprefix build-thread/tests/,$(TSAN_TESTS))
+	@for t in $(TSAN_TESTS); do echo "=== $$t (ThreadSanitizer)"; \
+		G_SLICE=always-malloc TSAN_OPTIONS=halt_on_error=1 build-thread/tests/$$t || exit 1; \
+	done
+
+# Fuzzing (libFuzzer, clang): each target for FUZZ_SECONDS (default 60),
+# from the seeds in tests/fuzz/corpus/ (new inputs go to build-fuzz/corpus/;
+# keep good ones with -merge=1); crashes land in build-fuzz/crashes/ and go
+# to tests/fuzz/regressions/<target>/ once fixed. `make check` replays both
+# with the ordinary compiler.
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS = -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
+	-fsanitize=fuzzer,address,undefined
+fuzz:
+	@scripts/deps.sh clang libclang-rt-14-dev
+	@mkdir -p build-fuzz/crashes
+	@for t in $(FUZZ_TARGETS); do \
+		echo "=== fuzz $$t ($(FUZZ_SECONDS) s)"; \
+		clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_$$t \
+			tests/fuzz/fuzz_$$t.c $(LIB_SRCS) $(PKG_LIBS) -lm || exit 1; \
+		mkdir -p build-fuzz/corpus/$$t; \
+		build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+			-artifact_prefix=build-fuzz/crashes/$$t- \
+			build-fuzz/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
+
+$(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB) \
+		| $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/replay.c $(LIB) $(LDLIBS_ALL)
+
+# The benchmark against native and the peers (root; ~15 min), and a smoke
+# run of it (well under a minute). Results go to bench-results/.
+BENCH_OUT ?= bench-results/$(shell date -u +%Y%m%d-%H%M)
+bench: $(BIN)
+	@tests/bench/bench.sh $(BENCH_OUT)
+bench-quick: $(BIN)
+	@tests/bench/bench.sh bench-results/quick quick
+
+DEMO := demo
+run: $(BIN)
+	@scripts/demo.sh $(abspath $(BIN)) $(DEMO)
+
+stop:
+	@if mountpoint -q $(DEMO)/mnt 2>/dev/null; then \
+		fusermount3 -u $(DEMO)/mnt && echo "unmounted $(DEMO)/mnt"; \
+	else echo "$(DEMO)/mnt is not mounted"; fi
+
+install: $(BIN)
+	install -Dm755 $(BIN) $(DESTDIR)$(BINDIR)/memmapfs
+	install -Dm644 man/memmapfs.8 $(DESTDIR)$(MANDIR)/man8/memmapfs.8
+	install -Dm644 config/memmapfs.conf $(DESTDIR)$(DOCDIR)/memmapfs.conf
+	install -Dm644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	mkdir -p $(DESTDIR)$(UNITDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' systemd/memmapfs@.service \
+		>$(DESTDIR)$(UNITDIR)/memmapfs@.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/memmapfs@.service
+	install -Dm644 systemd/srv-data.mount \
+		$(DESTDIR)$(DOCDIR)/examples/srv-data.mount
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/memmapfs $(DESTDIR)$(MANDIR)/man8/memmapfs.8 \
+		$(DESTDIR)$(UNITDIR)/memmapfs@.service
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+lint:
+	clang-format --dry-run --Werror src/*.c include/memmapfs/*.h tests/*.c tests/*.h
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+		--inline-suppr -Iinclude src tests
+
+clean: stop
+	rm -rf build build-* memmapfs
+	rm -rf --one-file-system $(DEMO)
+
+-include $(wildcard build*/*.d build*/tests/*.d)

@@ -1,0 +1,76 @@
+/* Live statistics: relaxed atomic counters, cheap enough for the hot path,
+ * and their rendering as JSON for user.memmapfs.stats. */
+#ifndef MEMMAPFS_STATS_H
+#define MEMMAPFS_STATS_H
+
+#include <stdint.h>
+
+/* X(name, description): every counter, in the order they are printed. */
+#define MMFS_STATS(X)                                                          \
+	X(read_requests_mapped, "reads served from a mapped window")           \
+	X(read_requests_fd, "reads served with pread (fd path)")               \
+	X(reads_zero_copy, "mapped reads replied straight from the window")    \
+	X(write_requests_mapped, "writes copied into a mapped window")         \
+	X(write_requests_fd, "writes served with pwrite (fd path)")            \
+	X(bytes_read, "bytes read, both paths")                                \
+	X(bytes_written, "bytes written, both paths")                          \
+	X(largest_request, "largest read or write request, bytes")             \
+	X(windows_mapped, "windows mapped since start")                        \
+	X(windows_current, "windows mapped now")                               \
+	X(windows_evicted, "windows unmapped to stay within max_mapped")       \
+	X(window_grows, "windows extended in place as their file grew")        \
+	X(mapped_bytes, "bytes of files mapped now")                           \
+	X(max_mapped, "the budget: most bytes mapped at once")                 \
+	X(window_size, "the window size")                                      \
+	X(budget_fallbacks, "requests served by fd because the budget was "    \
+			    "pinned")                                          \
+	X(map_failures, "mmap calls that failed (served by fd instead)")       \
+	X(sigbus_recovered, "faults on mapped memory turned into errors")      \
+	X(files_mapped, "files with a mapping now")                            \
+	X(msync_calls, "msync(MS_SYNC) calls")                                 \
+	X(bytes_synced, "bytes in ranges synced")                              \
+	X(sync_passes, "sync passes over all files (periodic and shutdown)")   \
+	X(longest_sync_pass_us, "longest sync pass, microseconds")             \
+	X(dirty_bytes, "bytes written but not yet synced")                     \
+	X(sync_errors, "syncs that failed (reported to fsync or close)")       \
+	X(sync_interval_ms, "the periodic sync interval")                      \
+	X(cow_files, "mode=cow: files with a private copy")                    \
+	X(private_bytes, "mode=cow: private memory in use")                    \
+	X(max_private, "mode=cow: the bound on private memory")
+
+struct mmfs_stats {
+#define MMFS_STATS_FIELD(name, doc) uint64_t name;
+	MMFS_STATS(MMFS_STATS_FIELD)
+#undef MMFS_STATS_FIELD
+};
+
+static inline void mmfs_stat_add(uint64_t *counter, uint64_t n)
+{
+	__atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
+}
+
+static inline void mmfs_stat_sub(uint64_t *counter, uint64_t n)
+{
+	__atomic_fetch_sub(counter, n, __ATOMIC_RELAXED);
+}
+
+static inline void mmfs_stat_set(uint64_t *counter, uint64_t v)
+{
+	__atomic_store_n(counter, v, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t mmfs_stat_get(const uint64_t *counter)
+{
+	return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
+
+/* Raise *counter to v if v is larger. */
+void mmfs_stat_max(uint64_t *counter, uint64_t v);
+
+/* bytes for people, in plain ASCII: "512 bytes", "40.0 KiB", "2.0 GiB". */
+const char *mmfs_format_size(uint64_t bytes, char buf[32]);
+
+/* A consistent-enough snapshot as a JSON object (g_free the result). */
+char *mmfs_stats_json(const struct mmfs_stats *s);
+
+#endif

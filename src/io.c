@@ -1,0 +1,922 @@
+/* The file-data half of the FUSE adapter: open handles and the requests
+ * that move data. A handle either uses its file's mapping (the normal
+ * case: reads reply straight from pinned windows, writes copy once into
+ * them) or, where mapping does not fit (O_DIRECT, files below mmap_min,
+ * files that cannot be mapped), plain pread/pwrite on its own fd. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "memmapfs/lock.h"
+#include "memmapfs/io.h"
+#include "memmapfs/log.h"
+
+struct mmfs_handle {
+	struct mmfs_fs *fs;
+	int fd;	   /* the backing file, opened as the caller asked */
+	int flags; /* the caller's open flags */
+	struct mmfs_inode *inode;
+	/* The inode's mapping: for a regular file it tracks what needs
+	 * syncing even when data goes by fd. NULL if it could not be had. */
+	struct mmfs_map *map;
+	int mapped; /* data through the map (else pread/pwrite on fd) */
+	int wrote;  /* for sync=close */
+	struct mmfs_policy pol; /* as resolved at open */
+};
+
+static struct mmfs_handle *handle_of(const struct fuse_file_info *fi)
+{
+	return (struct mmfs_handle *)(uintptr_t)fi->fh;
+}
+
+int mmfs_io_handle_fd(const struct fuse_file_info *fi)
+{
+	return fi->fh ? handle_of(fi)->fd : -1;
+}
+
+/* Flags for the backing open: never follow a symlink (the kernel already
+ * resolved the path), never O_DIRECT (its alignment rules would apply to
+ * libfuse's buffers, not the application's), always close-on-exec. */
+static int backing_flags(int flags)
+{
+	return (flags & ~(O_NOFOLLOW | O_DIRECT | O_CREAT | O_EXCL)) | O_CLOEXEC;
+}
+
+/* Whether the kernel may keep its page cache of the file from earlier
+ * opens: only if the backing file still has the size and mtime it had at
+ * the last open (close-to-open consistency, as NFS). The stamp is taken
+ * at open, not at release: FUSE sends RELEASE after close() has returned,
+ * so a stamp taken then could already include a change made behind the
+ * mount. A file written through the mount changes its mtime too, so its
+ * next open starts a fresh cache (filled from our windows, not the disk). */
+static int keep_cache_and_restamp(struct mmfs_inode *inode,
+				  const struct stat *st)
+{
+	int keep;
+
+	mmfs_lock(&inode->lock);
+	keep = inode->cache_valid && inode->cache_size == st->st_size &&
+	       inode->cache_mtime.tv_sec == st->st_mtim.tv_sec &&
+	       inode->cache_mtime.tv_nsec == st->st_mtim.tv_nsec;
+	inode->cache_valid = st->st_mode != 0;
+	inode->cache_size = st->st_size;
+	inode->cache_mtime = st->st_mtim;
+	mmfs_unlock(&inode->lock);
+	return keep;
+}
+
+static struct mmfs_map *map_of(struct mmfs_inode *inode)
+{
+	return g_atomic_pointer_get(&inode->map);
+}
+
+/* Files of pseudo filesystems (procfs, sysfs, ...) report size 0 or 4096
+ * whatever they hold and cannot be mapped: they are read with pread, and
+ * with direct_io, or the kernel would trust the size and never ask. */
+static int on_pseudo_fs(int fd)
+{
+	static const unsigned long magic[] = {
+		PROC_SUPER_MAGIC,   SYSFS_MAGIC,	 DEBUGFS_MAGIC,
+		TRACEFS_MAGIC,	    SECURITYFS_MAGIC,	 CGROUP_SUPER_MAGIC,
+		CGROUP2_SUPER_MAGIC, BPF_FS_MAGIC,	 EFIVARFS_MAGIC,
+		0x62656570 /* configfs */, PSTOREFS_MAGIC,
+	};
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) == -1)
+		return 0;
+	for (size_t i = 0; i < G_N_ELEMENTS(magic); i++)
+		if ((unsigned long)sf.f_type == magic[i])
+			return 1;
+	return 0;
+}
+
+/* The inode's mapping, made on first use; NULL if it cannot have one. */
+static struct mmfs_map *get_map(struct mmfs_fs *fs, struct mmfs_inode *inode)
+{
+	char path[MMFS_PROC_PATH_MAX], label[64];
+	struct mmfs_map *map;
+	int fd, writable = 1;
+
+	mmfs_lock(&inode->lock);
+	if (!inode->map && !inode->map_refused) {
+		mmfs_proc_path(path, inode->fd);
+		/* read/write whenever we may, so one mapping serves every
+		 * open; a file we may only read gets a read-only map and
+		 * its writers use the fd path. ro and cow never write. */
+		fd = fs->cfg->mode == MMFS_MODE_RW
+			     ? open(path, O_RDWR | O_CLOEXEC)
+			     : -1;
+		if (fd == -1) {
+			writable = 0;
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		}
+		snprintf(label, sizeof(label), "inode %llu",
+			 (unsigned long long)inode->key.ino);
+		if (fd >= 0) {
+			map = mmfs_map_new(fs->engine, fd, writable, label);
+			if (!map)
+				close(fd);
+			g_atomic_pointer_set(&inode->map, map);
+		}
+	}
+	map = inode->map;
+	mmfs_unlock(&inode->lock);
+	return map;
+}
+
+/* mmap failed for reasons that will not go away (the filesystem cannot
+ * map, say): serve this file by fd from now on. */
+static void refuse_map(struct mmfs_handle *h, int err)
+{
+	if (err == -ENODEV || err == -EACCES || err == -EPERM ||
+	    err == -EINVAL) {
+		mmfs_lock(&h->inode->lock);
+		if (!h->inode->map_refused)
+			mmfs_log(LOG_WARNING,
+				 "inode %llu cannot be mapped (%s): served "
+				 "with read/write from now on",
+				 (unsigned long long)h->inode->key.ino,
+				 strerror(-err));
+		h->inode->map_refused = 1;
+		mmfs_unlock(&h->inode->lock);
+	}
+}
+
+/* The file's path below SOURCE, as the kernel knows it now (renames
+ * included), or NULL. */
+static char *relative_path(struct mmfs_fs *fs, struct mmfs_inode *inode)
+{
+	char proc[MMFS_PROC_PATH_MAX], link[PATH_MAX + 16];
+	size_t root = strlen(fs->root_path);
+	ssize_t n;
+
+	mmfs_proc_path(proc, inode->fd);
+	n = readlink(proc, link, sizeof(link) - 1);
+	if (n <= 0)
+		return NULL;
+	link[n] = '\0';
+	if (g_str_has_suffix(link, " (deleted)"))
+		link[n - 10] = '\0';
+	if (strncmp(link, fs->root_path, root) != 0)
+		return NULL;
+	if (root == 1) /* SOURCE is / */
+		return g_strdup(link + 1);
+	if (link[root] != '/' && link[root] != '\0')
+		return NULL;
+	return g_strdup(link[root] ? link + root + 1 : "");
+}
+
+void mmfs_io_policy(struct mmfs_fs *fs, struct mmfs_inode *inode,
+		    struct mmfs_policy *policy, const char **rule,
+		    int *overridden)
+{
+	const struct mmfs_rule *r = NULL;
+	int ov;
+
+	policy->sync = fs->syncer ? mmfs_syncer_mode(fs->syncer)
+				  : fs->cfg->sync_mode;
+	policy->advice = fs->cfg->map.advice;
+	policy->preload = fs->cfg->map.preload;
+	policy->mmap = 1;
+	if (fs->cfg->rules.list->len) {
+		char *path = relative_path(fs, inode);
+
+		if (path) {
+			r = mmfs_rules_match(&fs->cfg->rules, path);
+			g_free(path);
+		}
+		mmfs_policy_apply(policy, r);
+	}
+	mmfs_lock(&inode->lock);
+	ov = inode->sync_override;
+	mmfs_unlock(&inode->lock);
+	if (ov >= 0)
+		policy->sync = (enum mmfs_sync_mode)ov;
+	*rule = r ? r->name : NULL;
+	*overridden = ov >= 0;
+}
+
+static void give_policy(struct mmfs_fs *fs, struct mmfs_map *map,
+			const struct mmfs_policy *pol)
+{
+	struct mmfs_map_policy mp = mmfs_map_get_policy(map);
+
+	mp.advice = pol->advice;
+	mp.preload = pol->preload;
+	mmfs_map_set_policy(map, &mp);
+	mmfs_sync_configure(fs->syncer, map, pol->sync);
+}
+
+void mmfs_io_repolicy(struct mmfs_fs *fs, struct mmfs_inode *inode)
+{
+	struct mmfs_map *map = map_of(inode);
+	struct mmfs_policy pol;
+	const char *rule;
+	int ov;
+
+	if (!map)
+		return;
+	mmfs_io_policy(fs, inode, &pol, &rule, &ov);
+	give_policy(fs, map, &pol);
+}
+
+/* ---- mode=cow ---- */
+
+static struct mmfs_cow *cow_of(struct mmfs_fs *fs, struct mmfs_inode *inode)
+{
+	struct mmfs_cow *c = g_atomic_pointer_get(&inode->cow);
+
+	if (c || fs->cfg->mode != MMFS_MODE_COW)
+		return c;
+	mmfs_lock(&fs->cow_lock);
+	c = g_hash_table_lookup(fs->cows, &inode->key);
+	mmfs_unlock(&fs->cow_lock);
+	if (c)
+		g_atomic_pointer_set(&inode->cow, c);
+	return c;
+}
+
+/* The file's private copy, made now if it has none. */
+static struct mmfs_cow *cow_get(struct mmfs_fs *fs, struct mmfs_inode *inode,
+				int *err)
+{
+	char path[MMFS_PROC_PATH_MAX];
+	struct mmfs_cow *c = cow_of(fs, inode);
+	int fd;
+
+	if (c)
+		return c;
+	mmfs_lock(&fs->cow_lock);
+	c = g_hash_table_lookup(fs->cows, &inode->key);
+	if (!c) {
+		mmfs_proc_path(path, inode->fd);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		c = fd >= 0 ? mmfs_cow_new(fd, &fs->cow_budget) : NULL;
+		*err = c ? 0 : -errno;
+		if (fd >= 0)
+			close(fd);
+		if (c) {
+			struct mmfs_inode_key *key = g_new(struct mmfs_inode_key,
+							   1);
+
+			*key = inode->key;
+			g_hash_table_insert(fs->cows, key, c);
+			mmfs_stat_add(&fs->stats.cow_files, 1);
+		}
+	}
+	mmfs_unlock(&fs->cow_lock);
+	if (c)
+		g_atomic_pointer_set(&inode->cow, c);
+	return c;
+}
+
+void mmfs_io_fix_attr(struct mmfs_fs *fs, struct stat *st)
+{
+	struct mmfs_inode_key key = { st->st_dev, st->st_ino };
+	struct mmfs_cow *c;
+
+	if (fs->cfg->mode != MMFS_MODE_COW || !S_ISREG(st->st_mode))
+		return;
+	mmfs_lock(&fs->cow_lock);
+	c = g_hash_table_lookup(fs->cows, &key);
+	mmfs_unlock(&fs->cow_lock);
+	if (c)
+		mmfs_cow_stat(c, st);
+}
+
+int mmfs_io_cow_touch(struct mmfs_fs *fs, struct mmfs_inode *inode)
+{
+	int err = 0;
+	struct mmfs_cow *c = cow_get(fs, inode, &err);
+
+	if (!c)
+		return err;
+	return mmfs_cow_truncate(c, mmfs_cow_size(c)); /* sets mtime */
+}
+
+/* The handle's map, made when data first moves (a file only created or
+ * stat'ed and closed costs no second fd). Gets the handle's policy. */
+static struct mmfs_map *handle_map(struct mmfs_fs *fs, struct mmfs_handle *h)
+{
+	struct mmfs_map *map = g_atomic_pointer_get(&h->map);
+
+	if (map)
+		return map;
+	map = get_map(fs, h->inode);
+	if (map) {
+		give_policy(fs, map, &h->pol);
+		g_atomic_pointer_set(&h->map, map);
+	}
+	return map;
+}
+
+static struct mmfs_handle *handle_new(struct mmfs_fs *fs,
+				      struct mmfs_inode *inode, int fd,
+				      struct fuse_file_info *fi)
+{
+	struct mmfs_handle *h = malloc(sizeof(*h));
+	const char *rule;
+	struct stat st;
+	int ov;
+
+	if (!h)
+		return NULL;
+	h->fs = fs;
+	h->fd = fd;
+	h->flags = fi->flags;
+	h->inode = inode;
+	h->map = NULL;
+	h->mapped = 0;
+	h->wrote = 0;
+	if (fstat(fd, &st) == -1)
+		memset(&st, 0, sizeof(st));
+	mmfs_io_policy(fs, inode, &h->pol, &rule, &ov);
+	if (S_ISREG(st.st_mode)) {
+		mmfs_lock(&inode->lock);
+		if (!inode->fs_checked) {
+			inode->fs_checked = 1;
+			if (on_pseudo_fs(fd))
+				inode->pseudo = inode->map_refused = 1;
+		}
+		mmfs_unlock(&inode->lock);
+		h->mapped = h->pol.mmap && !(fi->flags & O_DIRECT) &&
+			    !inode->map_refused &&
+			    (uint64_t)st.st_size >= fs->cfg->mmap_min;
+		/* an existing map takes the policy now (a rename may have
+		 * changed it); a hint that acts at open needs one at once */
+		if (map_of(inode) ||
+		    (h->mapped && st.st_size > 0 &&
+		     h->pol.preload == MMFS_PRELOAD_WILLNEED))
+			handle_map(fs, h);
+		if (h->map && h->mapped &&
+		    h->pol.preload == MMFS_PRELOAD_WILLNEED)
+			mmfs_map_prefetch(h->map);
+	}
+	if (fs->cfg->mode == MMFS_MODE_COW)
+		cow_of(fs, inode);
+	fi->fh = (uintptr_t)h;
+	fi->keep_cache = keep_cache_and_restamp(inode, &st);
+	if (fs->cfg->cache == MMFS_CACHE_KEEP)
+		fi->keep_cache = 1;
+	if (fs->cfg->cache == MMFS_CACHE_NONE) {
+		fi->direct_io = 1;
+		fi->keep_cache = 0;
+	}
+	/* Under the writeback cache the kernel acknowledges writes before
+	 * we see them: files whose promise is immediate bypass it. */
+	if (fs->cfg->writeback && h->pol.sync == MMFS_SYNC_IMMEDIATE)
+		fi->direct_io = 1;
+	if (inode->pseudo) {
+		fi->direct_io = 1;
+		fi->keep_cache = 0;
+	}
+	/* A handle that cannot write has nothing for flush to sync, and a
+	 * sync error is left for the writers' close or fsync (a native
+	 * close(2) of a read-only fd reports none either): its close costs
+	 * no round trip. */
+	if ((fi->flags & O_ACCMODE) == O_RDONLY ||
+	    fs->cfg->mode != MMFS_MODE_RW)
+		fi->noflush = 1;
+	mmfs_fs_track(fs, fs->open_files, h, 1);
+	return h;
+}
+
+void mmfs_io_free_handle(void *handle)
+{
+	struct mmfs_handle *h = handle;
+
+	close(h->fd);
+	free(h);
+}
+
+static void handle_free(struct mmfs_handle *h)
+{
+	mmfs_fs_track(h->fs, h->fs->open_files, h, 0);
+	mmfs_io_free_handle(h);
+}
+
+/* The kernel's writeback cache may read pages of a file opened for
+ * writing only, and owns O_APPEND offsets itself. */
+static int writeback_flags(struct mmfs_fs *fs, int flags,
+			   struct fuse_file_info *fi)
+{
+	if (!fs->cfg->writeback)
+		return flags;
+	if ((flags & O_ACCMODE) == O_WRONLY)
+		flags = (flags & ~O_ACCMODE) | O_RDWR;
+	fi->flags &= ~O_APPEND;
+	return flags & ~O_APPEND;
+}
+
+void mmfs_io_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct mmfs_fs *fs = mmfs_fs_of(req);
+	struct mmfs_inode *inode = mmfs_fs_inode(req, ino);
+	char path[MMFS_PROC_PATH_MAX];
+	int flags = fi->flags, fd, err = 0;
+	struct mmfs_handle *h;
+
+	if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC)) {
+		if (fs->cfg->mode == MMFS_MODE_RO) {
+			fuse_reply_err(req, EROFS);
+			return;
+		}
+		if (fs->cfg->mode == MMFS_MODE_COW) {
+			/* the backing file is only ever read */
+			struct mmfs_cow *c = NULL;
+
+			if (flags & O_TRUNC) {
+				c = cow_get(fs, inode, &err);
+				if (c)
+					err = mmfs_cow_truncate(c, 0);
+			}
+			if (err) {
+				fuse_reply_err(req, -err);
+				return;
+			}
+			flags &= ~(O_ACCMODE | O_TRUNC | O_APPEND);
+		}
+	}
+	flags = writeback_flags(fs, flags, fi);
+	mmfs_proc_path(path, inode->fd);
+	fd = open(path, backing_flags(flags));
+	if (fd == -1) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	h = handle_new(mmfs_fs_of(req), inode, fd, fi);
+	if (!h) {
+		close(fd);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (fuse_reply_open(req, fi) != 0)
+		handle_free(h); /* the opener was interrupted */
+}
+
+/* Open name in dirfd for create(): make it if it does not exist (and say
+ * so in *created), else open what is there, as O_CREAT would, but without
+ * ever following a symlink. Returns an fd or -errno. */
+static int open_or_create(int dirfd, const char *name, int flags, mode_t mode,
+			  int *created)
+{
+	int tries, fd;
+
+	for (tries = 0; tries < 8; tries++) {
+		fd = openat(dirfd, name,
+			    backing_flags(flags) | O_CREAT | O_EXCL | O_NOFOLLOW,
+			    mode);
+		if (fd >= 0) {
+			*created = 1;
+			return fd;
+		}
+		if (errno != EEXIST || (flags & O_EXCL))
+			return -errno;
+		fd = openat(dirfd, name, backing_flags(flags) | O_NOFOLLOW);
+		if (fd >= 0) {
+			*created = 0;
+			return fd;
+		}
+		if (errno != ENOENT) /* removed again in between: retry */
+			return -errno;
+	}
+	return -EAGAIN;
+}
+
+void mmfs_io_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		    mode_t mode, struct fuse_file_info *fi)
+{
+	struct mmfs_fs *fs = mmfs_fs_of(req);
+	int dirfd = mmfs_fs_inode(req, parent)->fd;
+	char path[MMFS_PROC_PATH_MAX];
+	struct fuse_entry_param e;
+	struct mmfs_handle *h;
+	int fd, pathfd, created = 0, rc;
+
+	rc = mmfs_fs_refuse_change(fs);
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fd = open_or_create(dirfd, name, writeback_flags(fs, fi->flags, fi),
+			    mode, &created);
+	if (fd < 0) {
+		fuse_reply_err(req, -fd);
+		return;
+	}
+	mmfs_proc_path(path, fd);
+	pathfd = open(path, O_PATH | O_CLOEXEC);
+	if (pathfd == -1) {
+		rc = -errno;
+		goto out_close;
+	}
+	if (created) {
+		rc = mmfs_fs_own_new(req, dirfd, pathfd, mode);
+		if (rc) {
+			mmfs_log(LOG_ERR, "cannot give new file '%s' to uid %u: %s",
+				 name, fuse_req_ctx(req)->uid, strerror(-rc));
+			close(pathfd);
+			unlinkat(dirfd, name, 0);
+			goto out_close;
+		}
+	}
+	rc = mmfs_fs_make_entry(fs, pathfd, &e);
+	if (rc)
+		goto out_close;
+	h = handle_new(fs, mmfs_fs_inode(req, e.ino), fd, fi);
+	if (!h) {
+		mmfs_inode_forget(&fs->inodes, mmfs_fs_inode(req, e.ino), 1);
+		rc = -ENOMEM;
+		goto out_close;
+	}
+	if (fuse_reply_create(req, &e, fi) != 0) {
+		handle_free(h);
+		mmfs_inode_forget(&fs->inodes, mmfs_fs_inode(req, e.ino), 1);
+	}
+	return;
+out_close:
+	close(fd);
+	fuse_reply_err(req, -rc);
+}
+
+/* The fd path of a read: pread into a buffer and reply with it. */
+static void read_by_fd(fuse_req_t req, struct mmfs_handle *h, size_t size,
+		       off_t off)
+{
+	struct mmfs_stats *stats = &mmfs_fs_of(req)->stats;
+	char *buf = malloc(size ? size : 1);
+	size_t done = 0;
+	ssize_t n;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	while (done < size) {
+		n = pread(h->fd, buf + done, size - done, off + (off_t)done);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && done == 0) {
+			fuse_reply_err(req, errno);
+			free(buf);
+			return;
+		}
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	fuse_reply_buf(req, buf, done);
+	free(buf);
+	mmfs_stat_add(&stats->read_requests_fd, 1);
+	mmfs_stat_add(&stats->bytes_read, done);
+}
+
+static void cow_read(fuse_req_t req, struct mmfs_cow *c, size_t size,
+		     off_t off)
+{
+	struct mmfs_stats *stats = &mmfs_fs_of(req)->stats; /* before replying */
+	char *buf = malloc(size ? size : 1);
+	ssize_t n;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	n = mmfs_cow_read(c, buf, size, off);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+	mmfs_stat_add(&stats->bytes_read, n > 0 ? n : 0);
+}
+
+void mmfs_io_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		  struct fuse_file_info *fi)
+{
+	struct mmfs_stats *stats = &mmfs_fs_of(req)->stats;
+	struct mmfs_handle *h = handle_of(fi);
+	struct mmfs_map *map;
+	struct mmfs_pinned p;
+	int rc, sent;
+
+	(void)ino;
+	mmfs_stat_max(&stats->largest_request, size);
+	if (mmfs_fs_of(req)->cfg->mode == MMFS_MODE_COW &&
+	    cow_of(mmfs_fs_of(req), h->inode)) {
+		cow_read(req, cow_of(mmfs_fs_of(req), h->inode), size, off);
+		return;
+	}
+	if (!h->mapped || !(map = handle_map(mmfs_fs_of(req), h))) {
+		read_by_fd(req, h, size, off);
+		return;
+	}
+	rc = mmfs_map_pin(map, off, size, &p);
+	if (rc == -EIO) {
+		fuse_reply_err(req, EIO); /* the data vanished behind us */
+		return;
+	}
+	if (rc) {
+		if (rc == -ENOMEM)
+			mmfs_stat_add(&stats->budget_fallbacks, 1);
+		else
+			refuse_map(h, rc);
+		read_by_fd(req, h, size, off);
+		return;
+	}
+	/* Reply straight from the pinned windows: the kernel copies from
+	 * the mapping into the reader's pages, no copy of ours. If a page
+	 * has gone (the file was cut short behind the mount) the kernel
+	 * fails the copy and ends the request with EIO itself.
+	 * Once the reply is out the reader may close the file and the
+	 * kernel forget it, on other threads: the handle is not touched
+	 * again, and the map is held until its windows are unpinned. */
+	mmfs_map_hold(map);
+	mmfs_stat_add(&stats->read_requests_mapped, 1);
+	mmfs_stat_add(&stats->reads_zero_copy, 1);
+	mmfs_stat_add(&stats->bytes_read, p.bytes);
+	if (p.bytes)
+		sent = fuse_reply_iov(req, p.iov, p.count);
+	else
+		sent = fuse_reply_buf(req, NULL, 0);
+	mmfs_map_unpin(&p);
+	if (sent == -EFAULT)
+		mmfs_map_fault(map, off, p.bytes);
+	mmfs_map_release(map);
+}
+
+/* The request's data as one piece of memory (copied only if libfuse gave
+ * it in pieces). *tmp is set if the caller must free it. */
+static const char *write_data(struct fuse_bufvec *in, size_t size, char **tmp)
+{
+	struct fuse_bufvec dst = FUSE_BUFVEC_INIT(size);
+
+	*tmp = NULL;
+	if (in->count == 1 && in->idx == 0 &&
+	    !(in->buf[0].flags & FUSE_BUF_IS_FD))
+		return (const char *)in->buf[0].mem + in->off;
+	*tmp = malloc(size ? size : 1);
+	if (!*tmp)
+		return NULL;
+	dst.buf[0].mem = *tmp;
+	if (fuse_buf_copy(&dst, in, 0) != (ssize_t)size) {
+		free(*tmp);
+		*tmp = NULL;
+		return NULL;
+	}
+	return *tmp;
+}
+
+/* A write in mode=cow (EROFS in mode=ro): into the private copy. */
+static void cow_write(fuse_req_t req, struct mmfs_handle *h,
+		      struct fuse_bufvec *in, size_t size, off_t off)
+{
+	struct mmfs_fs *fs = mmfs_fs_of(req);
+	struct mmfs_cow *c;
+	const char *data;
+	char *tmp;
+	ssize_t n;
+	int err = 0;
+
+	if (fs->cfg->mode == MMFS_MODE_RO) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	c = cow_get(fs, h->inode, &err);
+	data = c ? write_data(in, size, &tmp) : NULL;
+	if (!c || !data) {
+		fuse_reply_err(req, c ? ENOMEM : -err);
+		return;
+	}
+	if (h->flags & O_APPEND)
+		off = mmfs_cow_size(c);
+	n = mmfs_cow_write(c, data, size, off);
+	free(tmp);
+	mmfs_stat_set(&fs->stats.private_bytes,
+		      __atomic_load_n(&fs->cow_budget.used, __ATOMIC_RELAXED));
+	if (n < 0) {
+		fuse_reply_err(req, (int)-n);
+		return;
+	}
+	mmfs_stat_add(&fs->stats.bytes_written, (uint64_t)n);
+	fuse_reply_write(req, (size_t)n);
+}
+
+void mmfs_io_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
+		       off_t off, struct fuse_file_info *fi)
+{
+	struct mmfs_fs *fs = mmfs_fs_of(req);
+	struct mmfs_handle *h = handle_of(fi);
+	size_t size = fuse_buf_size(in);
+	struct mmfs_map *map;
+	const char *data;
+	char *tmp;
+	ssize_t n;
+	int rc;
+
+	(void)ino;
+	mmfs_stat_max(&fs->stats.largest_request, size);
+	h->wrote = 1;
+	if (fs->cfg->mode != MMFS_MODE_RW) {
+		cow_write(req, h, in, size, off);
+		return;
+	}
+	/* O_APPEND goes by fd: pwrite on an O_APPEND fd lands at the true
+	 * end of file atomically, even against writers outside the mount. */
+	map = handle_map(fs, h); /* also tracks writes by fd for syncing */
+	if (h->mapped && map && mmfs_map_writable(map) &&
+	    !(h->flags & O_APPEND)) {
+		data = write_data(in, size, &tmp);
+		if (!data) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		n = mmfs_map_write(map, data, size, off,
+				   mmfs_sync_write_flags(fs->syncer, map,
+							 h->flags));
+		free(tmp);
+		/* O_SYNC also wants the metadata (mtime) on disk */
+		if (n > 0 && (h->flags & O_SYNC) == O_SYNC &&
+		    fsync(h->fd) == -1)
+			n = -errno;
+	} else {
+		struct fuse_bufvec out = FUSE_BUFVEC_INIT(size);
+
+		out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+		out.buf[0].fd = h->fd;
+		out.buf[0].pos = off;
+		n = fuse_buf_copy(&out, in, 0);
+		mmfs_stat_add(&fs->stats.write_requests_fd, 1);
+		if (n > 0) {
+			rc = mmfs_sync_after_fd_write(fs->syncer, map, h->fd,
+						      h->flags);
+			if (rc)
+				n = rc;
+		}
+	}
+	if (n < 0) {
+		fuse_reply_err(req, (int)-n);
+		return;
+	}
+	mmfs_stat_add(&fs->stats.bytes_written, (uint64_t)n);
+	fuse_reply_write(req, (size_t)n);
+}
+
+void mmfs_io_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct mmfs_handle *h = handle_of(fi);
+	int rc;
+
+	(void)ino;
+	if (mmfs_fs_of(req)->cfg->mode != MMFS_MODE_RW) {
+		fuse_reply_err(req, 0); /* nothing ever reaches the disk */
+		return;
+	}
+	/* close(2) waits for this reply: sync=close makes the data durable
+	 * before it returns, and any mode reports a sync that failed */
+	/* the file's map: other handles may have written through it */
+	rc = mmfs_sync_on_close(mmfs_fs_of(req)->syncer, map_of(h->inode),
+				h->fd, h->wrote);
+	fuse_reply_err(req, -rc);
+}
+
+void mmfs_io_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	handle_free(handle_of(fi));
+	fuse_reply_err(req, 0);
+}
+
+void mmfs_io_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		   struct fuse_file_info *fi)
+{
+	struct mmfs_handle *h = handle_of(fi);
+	int rc;
+
+	(void)ino;
+	if (mmfs_fs_of(req)->cfg->mode != MMFS_MODE_RW) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	rc = mmfs_sync_fsync(mmfs_fs_of(req)->syncer, map_of(h->inode), h->fd,
+			     datasync);
+	fuse_reply_err(req, -rc);
+}
+
+void mmfs_io_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
+		       off_t len, struct fuse_file_info *fi)
+{
+	int rc;
+
+	(void)ino;
+	if (mmfs_fs_of(req)->cfg->mode != MMFS_MODE_RW) {
+		/* cow: posix_fallocate() then writes zeros instead */
+		fuse_reply_err(req, mmfs_fs_of(req)->cfg->mode == MMFS_MODE_RO
+					    ? EROFS
+					    : EOPNOTSUPP);
+		return;
+	}
+	rc = fallocate(handle_of(fi)->fd, mode, off, len);
+	if (rc == 0 && map_of(handle_of(fi)->inode))
+		mmfs_map_refresh_size(map_of(handle_of(fi)->inode));
+	fuse_reply_err(req, rc == -1 ? errno : 0);
+}
+
+void mmfs_io_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+		   struct fuse_file_info *fi)
+{
+	struct mmfs_cow *c = cow_of(mmfs_fs_of(req), handle_of(fi)->inode);
+	off_t res;
+
+	(void)ino;
+	if (c && (whence == SEEK_DATA || whence == SEEK_HOLE)) {
+		/* a private copy is all data */
+		off_t size = mmfs_cow_size(c);
+
+		if (off >= size)
+			fuse_reply_err(req, ENXIO);
+		else
+			fuse_reply_lseek(req, whence == SEEK_DATA ? off : size);
+		return;
+	}
+	res = lseek(handle_of(fi)->fd, off, whence);
+	if (res == -1)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_lseek(req, res);
+}
+
+void mmfs_io_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
+			     struct fuse_file_info *fi_in, fuse_ino_t ino_out,
+			     off_t off_out, struct fuse_file_info *fi_out,
+			     size_t len, int flags)
+{
+	ssize_t n;
+
+	(void)ino_in;
+	(void)ino_out;
+	if (mmfs_fs_of(req)->cfg->mode != MMFS_MODE_RW) {
+		/* EXDEV: the caller copies with read and write instead, which
+		 * go through the private copies (cow) or are refused (ro) */
+		fuse_reply_err(req, EXDEV);
+		return;
+	}
+	n = copy_file_range(handle_of(fi_in)->fd, &off_in,
+			    handle_of(fi_out)->fd, &off_out, len,
+			    (unsigned int)flags);
+	if (n == -1) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	if (map_of(handle_of(fi_out)->inode))
+		mmfs_map_refresh_size(map_of(handle_of(fi_out)->inode));
+	handle_of(fi_out)->wrote = 1;
+	if (n > 0) {
+		int rc = mmfs_sync_after_fd_write(mmfs_fs_of(req)->syncer,
+						  handle_map(mmfs_fs_of(req),
+							     handle_of(fi_out)),
+						  handle_of(fi_out)->fd,
+						  handle_of(fi_out)->flags);
+		if (rc) {
+			fuse_reply_err(req, -rc);
+			return;
+		}
+	}
+	fuse_reply_write(req, (size_t)n);
+}
+
+int mmfs_io_set_size(struct mmfs_fs *fs, struct mmfs_inode *inode, int hfd,
+		     off_t size)
+{
+	struct mmfs_map *map = map_of(inode);
+	char path[MMFS_PROC_PATH_MAX];
+	int rc = 0;
+
+	if (fs->cfg->mode == MMFS_MODE_RO)
+		return -EROFS;
+	if (fs->cfg->mode == MMFS_MODE_COW) {
+		struct mmfs_cow *c = cow_get(fs, inode, &rc);
+
+		return c ? mmfs_cow_truncate(c, size) : rc;
+	}
+	if (map && mmfs_map_writable(map))
+		return mmfs_map_truncate(map, size);
+	if (map)
+		mmfs_map_set_size(map, size);
+	mmfs_proc_path(path, inode->fd);
+	rc = hfd >= 0 ? ftruncate(hfd, size) : truncate(path, size);
+	if (rc == -1) {
+		rc = -errno;
+		if (map)
+			mmfs_map_refresh_size(map);
+		return rc;
+	}
+	return 0;
+}

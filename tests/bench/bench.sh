@@ -1,0 +1,295 @@
+#!/bin/sh
+# The benchmark: fio workloads, a metadata run and a tarball mix, on the
+# native directory and on each system side by side, in one run; then the
+# report (Markdown table and PNG chart of ratios to native).
+#
+#   bench.sh RESULTS_DIR          the full run (about 15 minutes)
+#   bench.sh RESULTS_DIR quick    a smoke run: small files, two systems
+#
+# Needs root (mounts, dropping the page cache). Installs fio, bindfs,
+# mergerfs and gnuplot itself; a system that cannot be had is skipped with
+# a note in the report. Backing directories live under /var/tmp (a real
+# disk, not tmpfs). Nothing here is asserted: numbers are reported.
+set -eu
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+OUT=$(mkdir -p "$1" && cd "$1" && pwd)
+QUICK=${2:-}
+PY=/usr/bin/python3
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "bench: run as root (it mounts and drops the page cache)" >&2
+	exit 1
+fi
+"$TOP/scripts/deps.sh" fio bindfs mergerfs gnuplot-nox libfuse3-dev gcc e2fsprogs \
+	python3 tar
+env -u MAKEFLAGS -u SANITIZE make -s -C "$TOP" NODEPS=1 memmapfs >/dev/null
+
+B=$(mktemp -d /var/tmp/memmapfs-bench.XXXXXX)
+PIDS=""
+cleanup() {
+	for m in "$B"/*/mnt "$B"/*/src; do
+		mountpoint -q "$m" 2>/dev/null && umount -l "$m"
+	done
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	rm -rf --one-file-system "$B"
+}
+trap cleanup EXIT INT TERM
+
+if [ "$QUICK" = quick ]; then
+	SIZE=64M SIZE_MB=64 RUNTIME=1 META_N=500
+	SYSTEMS="native memmapfs"
+else
+	SIZE=1G SIZE_MB=1024 RUNTIME=6 META_N=10000
+	SYSTEMS="native memmapfs memmapfs-best bindfs mergerfs passthrough_ll"
+fi
+# memmapfs' best options for this machine, chosen by measurement (see
+# the README's benchmark section for what was tried)
+BEST_OPTS=${BEST_OPTS:-cache=keep,writeback,preload=willneed,timeout=30}
+
+RAW=$OUT/raw.jsonl
+: >"$RAW"
+cat >"$OUT/machine.json" <<EOF
+{"date": "$(date -u +%Y-%m-%dT%H:%MZ)",
+ "kernel": "$(uname -r)",
+ "cpus": $(nproc),
+ "memory_gib": $(awk '/MemTotal/ {printf "%.0f", $2/1048576}' /proc/meminfo),
+ "disk": "$(df --output=source /var/tmp | tail -1)",
+ "fs": "$(df --output=fstype /var/tmp | tail -1)",
+ "size": "$SIZE", "runtime_s": $RUNTIME, "quick": "${QUICK:-no}",
+ "memmapfs_best": "$BEST_OPTS"}
+EOF
+
+gcc -O2 -o "$B/meta" "$TOP/tests/bench/meta.c"
+PASSTHROUGH=""
+if [ -r /usr/share/doc/libfuse3-dev/examples/passthrough_ll.c ] &&
+	gcc -O2 -w -o "$B/bin-passthrough_ll" \
+		/usr/share/doc/libfuse3-dev/examples/passthrough_ll.c \
+		$(pkg-config --cflags --libs fuse3) 2>"$B/pt.log"; then
+	PASSTHROUGH=$B/bin-passthrough_ll
+fi
+tar -C /usr -cf "$B/include.tar" include
+TAR_MB=$(du -m "$B/include.tar" | cut -f1)
+
+note() { # a line for the report's notes
+	printf '{"system": "%s", "note": "%s"}\n' "$1" "$2" >>"$RAW"
+	echo "  note: $1: $2"
+}
+
+record() { # system workload value unit [cpu_s bytes cache_growth]
+	printf '{"system": "%s", "workload": "%s", "value": %s, "unit": "%s", "cpu_s": %s, "bytes": %s, "cache_growth": %s}\n' \
+		"$1" "$2" "$3" "$4" "${5:-null}" "${6:-null}" "${7:-null}" >>"$RAW"
+}
+
+drop_caches() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+}
+
+# Each workload starts with nothing left to write back from the one
+# before (a system that syncs sooner, as memmapfs' periodic mode does,
+# would otherwise pay for its predecessor's writes in the next run).
+settle() {
+	sync
+	sleep 1
+}
+
+cpu_of() { # utime+stime of a process, in seconds
+	[ -n "${1:-}" ] || { echo 0; return; }
+	awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' \
+		"/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+cached_kb() { awk '/^Cached:/ {print $2}' /proc/meminfo; }
+
+calc() { awk "BEGIN { printf \"%.6f\", $* }"; } # JSON-safe arithmetic
+
+wait_mounted() {
+	for _ in $(seq 100); do
+		mountpoint -q "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# start SYSTEM: set DIR (where the workloads run) and PID (its daemon)
+start() {
+	S=$B/$1/src M=$B/$1/mnt
+	mkdir -p "$S" "$M"
+	PID=""
+	case $1 in
+	native) DIR=$S; return 0 ;;
+	memmapfs) "$TOP/memmapfs" -f "$S" "$M" 2>"$B/$1.log" & PID=$! ;;
+	memmapfs-best)
+		"$TOP/memmapfs" -f -o "$BEST_OPTS" "$S" "$M" 2>"$B/$1.log" &
+		PID=$! ;;
+	bindfs)
+		command -v bindfs >/dev/null || { note bindfs "not installed"; return 1; }
+		bindfs -f --multithreaded -o auto_cache "$S" "$M" 2>"$B/$1.log" &
+		PID=$! ;;
+	mergerfs)
+		command -v mergerfs >/dev/null || { note mergerfs "not installed"; return 1; }
+		mergerfs -f -o cache.files=auto-full "$S" "$M" 2>"$B/$1.log" &
+		PID=$! ;;
+	passthrough_ll)
+		[ -n "$PASSTHROUGH" ] || {
+			note passthrough_ll "could not be built from libfuse3-dev's example"
+			return 1
+		}
+		"$PASSTHROUGH" -f -o source="$S",cache=always,writeback "$M" \
+			2>"$B/$1.log" &
+		PID=$! ;;
+	esac
+	PIDS="$PIDS $PID"
+	wait_mounted "$M" || { note "$1" "did not mount: $(head -c 200 "$B/$1.log")"; return 1; }
+	DIR=$M
+}
+
+stop() {
+	[ "$1" = native ] && return 0
+	umount "$B/$1/mnt" 2>/dev/null || umount -l "$B/$1/mnt"
+	for _ in $(seq 100); do
+		kill -0 "$PID" 2>/dev/null || break
+		sleep 0.1
+	done
+}
+
+# fio SYSTEM WORKLOAD KIND FIELD [fio args...]: run fio on $DIR/data and
+# record its bandwidth (FIELD=bw, MiB/s) or IOPS of KIND (read or write),
+# with the daemon CPU, bytes and page cache growth around it. A failure is
+# noted, not fatal.
+fio_measure() {
+	sys=$1 name=$2 kind=$3 field=$4
+	shift 4
+	rm -f "$B/fio.json"
+	k0=$(cached_kb)
+	c0=$(cpu_of "$PID")
+	# invalidate=0: the page cache is ours to manage (warm, or dropped)
+	if ! fio --name="$name" --filename="$DIR/data" --ioengine=psync \
+		--invalidate=0 \
+		--output-format=json --output="$B/fio.json" "$@" \
+		>"$B/fio.err" 2>&1; then
+		note "$sys" "$name failed: $(tail -c 200 "$B/fio.err" | tr '\n"' '  ')"
+		return 0
+	fi
+	c1=$(cpu_of "$PID")
+	k1=$(cached_kb)
+	set -- $($PY - "$B/fio.json" "$kind" <<'PYEOF'
+import json, sys
+jobs = json.load(open(sys.argv[1]))["jobs"]
+rw = sys.argv[2]
+print(f"{sum(j[rw]['bw_bytes'] for j in jobs) / 2**20:.1f}",
+      f"{sum(j[rw]['iops'] for j in jobs):.0f}",
+      sum(j[rw]['io_bytes'] for j in jobs))
+PYEOF
+)
+	if [ "$field" = bw ]; then
+		record "$sys" "$name" "$1" MiB/s "$(calc "$c1 - $c0")" "$3" \
+			"$(calc "($k1 - $k0) * 1024")"
+	else
+		record "$sys" "$name" "$2" IOPS "$(calc "$c1 - $c0")" "$3"
+	fi
+}
+
+# The metadata and tarball runs create and delete tens of thousands of
+# files; ext4 then skips recently freed inodes when allocating (a scan that
+# grows with each deletion), which would slow every system after the first.
+# Each system gets them on a fresh ext4 of its own, made in a file on the
+# same disk and loop-mounted over its SOURCE (or, where loop devices are
+# not available, the shared directory, with a note).
+fresh_fs() { # system
+	img=$B/$1.img
+	if truncate -s 2G "$img" && mkfs.ext4 -q -F -N 200000 "$img" &&
+		mount -o loop "$img" "$B/$1/src" 2>"$B/loop.err"; then
+		return 0
+	fi
+	note "$1" "no loop device: metadata and tar ran on the shared disk"
+	rm -f "$img"
+}
+
+drop_fs() { # system
+	mountpoint -q "$B/$1/src" && umount "$B/$1/src"
+	rm -f "$B/$1.img"
+}
+
+workloads() { # system
+	sys=$1
+	# sequential write 1 MiB with a final fsync: makes the data file
+	settle
+	fio_measure "$sys" seqwrite write bw --rw=write --bs=1M --size=$SIZE \
+		--end_fsync=1
+	[ -e "$DIR/data" ] || { note "$sys" "no data file: reads skipped"; return 0; }
+
+	# warm sequential and random reads (read it all once first)
+	cat "$DIR/data" >/dev/null
+	fio_measure "$sys" seqread-warm read bw --rw=read --bs=1M --size=$SIZE \
+		--time_based --runtime=$RUNTIME
+	fio_measure "$sys" randread-warm-1 read iops --rw=randread --bs=4k \
+		--size=$SIZE --time_based --runtime=$RUNTIME
+	fio_measure "$sys" randread-warm-2 read iops --rw=randread --bs=4k \
+		--size=$SIZE --numjobs=2 --time_based --runtime=$RUNTIME
+
+	# cold: the page cache dropped first
+	drop_caches
+	fio_measure "$sys" seqread-cold read bw --rw=read --bs=1M --size=$SIZE
+	drop_caches
+	fio_measure "$sys" randread-cold read iops --rw=randread --bs=4k \
+		--size=$SIZE --time_based --runtime=$RUNTIME
+
+	settle
+	fio_measure "$sys" randwrite write iops --rw=randwrite --bs=4k \
+		--size=$SIZE --time_based --runtime=$RUNTIME
+	rm -f "$DIR/data"
+}
+
+files_workloads() { # system
+	sys=$1
+
+	# metadata
+	settle
+	mkdir "$DIR/meta"
+	if out=$("$B/meta" "$DIR/meta" "$META_N" 2>"$B/meta.err"); then
+		set -- $(echo "$out" | $PY -c '
+import json, sys
+d = json.load(sys.stdin)
+print(d["create"], d["stat"], d["unlink"])')
+		record "$sys" create "$1" ops/s
+		record "$sys" stat "$2" ops/s
+		record "$sys" unlink "$3" ops/s
+	else
+		note "$sys" "metadata run failed: $(head -c 200 "$B/meta.err")"
+	fi
+	rm -rf "$DIR/meta"
+
+	# the real mix: extract a tarball of /usr/include, tar it back, rm -rf
+	if [ "$QUICK" != quick ]; then
+		settle
+		t0=$(date +%s.%N)
+		mkdir "$DIR/x"
+		tar -C "$DIR/x" -xf "$B/include.tar" || note "$sys" "tar x failed"
+		t1=$(date +%s.%N)
+		tar -C "$DIR/x" -cf - include | cat >/dev/null
+		t2=$(date +%s.%N)
+		rm -rf "$DIR/x"
+		t3=$(date +%s.%N)
+		record "$sys" tar-extract "$(calc "$t1 - $t0")" s
+		record "$sys" tar-create "$(calc "$t2 - $t1")" s
+		record "$sys" rm-rf "$(calc "$t3 - $t2")" s
+	fi
+}
+
+echo "bench: $SYSTEMS; files of $SIZE, $RUNTIME s a timed run; tarball ${TAR_MB} MB"
+for sys in $SYSTEMS; do
+	echo "== $sys"
+	if start "$sys"; then
+		workloads "$sys"
+		stop "$sys"
+	fi
+	fresh_fs "$sys" || true
+	if start "$sys"; then
+		files_workloads "$sys"
+		stop "$sys"
+	fi
+	drop_fs "$sys"
+done
+$PY "$TOP/tests/bench/report.py" "$OUT"

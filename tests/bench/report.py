@@ -1,0 +1,178 @@
+#!/usr/bin/python3
+"""Turn a bench run (raw.jsonl, machine.json) into results.json, table.md
+and chart.png: every figure with its ratio to native, measured in the same
+run. Ratios are "how fast compared to native": for throughput, value over
+native's; for a timed step, native's time over the system's (so higher is
+better everywhere, and 1.0 is native)."""
+import json
+import os
+import subprocess
+import sys
+
+OUT = sys.argv[1]
+WORKLOADS = [
+    ("seqread-warm", "sequential read 1 MiB, warm"),
+    ("seqread-cold", "sequential read 1 MiB, cold"),
+    ("randread-warm-1", "random read 4 KiB, warm, 1 job"),
+    ("randread-warm-2", "random read 4 KiB, warm, 2 jobs"),
+    ("randread-cold", "random read 4 KiB, cold"),
+    ("seqwrite", "sequential write 1 MiB + fsync"),
+    ("randwrite", "random write 4 KiB"),
+    ("create", "create (10,000 files)"),
+    ("stat", "stat"),
+    ("unlink", "unlink"),
+    ("tar-extract", "tar x of /usr/include (time)"),
+    ("tar-create", "tar c of it back (time)"),
+    ("rm-rf", "rm -rf of it (time)"),
+]
+# the issue's targets: (workload, system, minimum speed ratio)
+TARGETS = [
+    ("seqread-warm", "memmapfs", 0.95),
+    ("randread-warm-1", "memmapfs", 0.95),
+    ("seqread-cold", "memmapfs", 0.90),
+    ("randread-cold", "memmapfs-best", 2.0),
+    ("seqwrite", "memmapfs", 0.90),
+    ("randwrite", "memmapfs", 0.50),
+    ("create", "memmapfs", 0.25),
+    ("stat", "memmapfs", 0.60),
+    ("unlink", "memmapfs", 0.40),
+    ("tar-extract", "memmapfs", 1 / 1.6),
+]
+
+machine = json.load(open(os.path.join(OUT, "machine.json")))
+rows, notes = [], {}
+for line in open(os.path.join(OUT, "raw.jsonl")):
+    r = json.loads(line)
+    if "note" in r:
+        notes[r["system"]] = r["note"]
+    else:
+        rows.append(r)
+systems = []
+for r in rows:
+    if r["system"] not in systems:
+        systems.append(r["system"])
+val = {(r["system"], r["workload"]): r for r in rows}
+
+
+def ratio(system, workload):
+    r, n = val.get((system, workload)), val.get(("native", workload))
+    if not r or not n or not r["value"] or not n["value"]:
+        return None
+    if r["unit"] == "s":
+        return n["value"] / r["value"]
+    return r["value"] / n["value"]
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    return f"{v:,.0f}" if v >= 100 else f"{v:.2f}"
+
+
+results = {"machine": machine, "notes": notes, "systems": systems,
+           "workloads": {}}
+lines = [f"Run {machine['date']} on {machine['cpus']} CPUs, "
+         f"{machine['memory_gib']} GiB, {machine['fs']} on {machine['disk']}, "
+         f"kernel {machine['kernel']}; files of {machine['size']}, "
+         f"{machine['runtime_s']} s a timed run"
+         f"{' (QUICK SMOKE RUN)' if machine['quick'] == 'quick' else ''}. "
+         f"memmapfs-best: `-o {machine['memmapfs_best']}`.", "",
+         "| workload | " + " | ".join(systems) + " |",
+         "| --- |" + " --- |" * len(systems)]
+for w, title in WORKLOADS:
+    if not any((s, w) in val for s in systems):
+        continue
+    unit = next(val[(s, w)]["unit"] for s in systems if (s, w) in val)
+    cells = []
+    results["workloads"][w] = {}
+    for s in systems:
+        r = val.get((s, w))
+        q = ratio(s, w)
+        results["workloads"][w][s] = {"value": r and r["value"],
+                                      "unit": unit, "ratio": q}
+        if not r:
+            cells.append("-")
+        elif s == "native":
+            cells.append(f"{fmt(r['value'])}")
+        else:
+            cells.append(f"{fmt(r['value'])} (**{q:.2f}**)" if q else
+                         fmt(r["value"]))
+    lines.append(f"| {title}, {unit} | " + " | ".join(cells) + " |")
+lines += ["", "Ratios (bold) are speed relative to native in the same run: "
+          "value / native, or native's time / the system's for timed steps.",
+          ""]
+
+# daemon CPU per GiB, page cache per GiB read
+lines += ["| per GiB | " + " | ".join(s for s in systems if s != "native")
+          + " |", "| --- |" + " --- |" * (len(systems) - 1)]
+for w, what in (("seqread-cold", "daemon CPU s per GiB, cold read"),
+                ("seqwrite", "daemon CPU s per GiB, write")):
+    cells = []
+    for s in systems[1:]:
+        r = val.get((s, w))
+        if r and r["cpu_s"] is not None and r["bytes"]:
+            cells.append(f"{r['cpu_s'] / (r['bytes'] / 2**30):.2f}")
+        else:
+            cells.append("-")
+    lines.append(f"| {what} | " + " | ".join(cells) + " |")
+cells = []
+for s in systems[1:]:
+    r = val.get((s, "seqread-cold"))
+    if r and r["cache_growth"] is not None and r["bytes"]:
+        cells.append(f"{r['cache_growth'] / r['bytes']:.2f}")
+    else:
+        cells.append("-")
+lines.append("| page cache GiB per GiB read (cold) | " + " | ".join(cells)
+             + " |")
+r = val.get(("native", "seqread-cold"))
+if r and r["cache_growth"] is not None and r["bytes"]:
+    lines.append(f"\nNative: page cache {r['cache_growth'] / r['bytes']:.2f} "
+                 "GiB per GiB read.")
+
+# targets
+lines += ["", "| target | wanted | measured | |", "| --- | --- | --- | --- |"]
+for w, s, want in TARGETS:
+    q = ratio(s, w)
+    if q is None:
+        continue
+    met = "met" if q >= want else "**missed**"
+    lines.append(f"| {w} ({s}) | >= {want:.2f} | {q:.2f} | {met} |")
+results["targets"] = [{"workload": w, "system": s, "wanted": t,
+                       "measured": ratio(s, w)} for w, s, t in TARGETS]
+for s, n in notes.items():
+    lines.append(f"\nSkipped {s}: {n}.")
+
+open(os.path.join(OUT, "table.md"), "w").write("\n".join(lines) + "\n")
+json.dump(results, open(os.path.join(OUT, "results.json"), "w"), indent=1)
+
+# the chart: ratio to native per workload (bars), one colour a system
+dat = os.path.join(OUT, "ratios.dat")
+shown = [s for s in systems if s != "native"]
+with open(dat, "w") as f:
+    f.write("workload " + " ".join(shown) + "\n")
+    for w, _ in WORKLOADS:
+        if w in results["workloads"]:
+            f.write(w + " " + " ".join(
+                f"{(results['workloads'][w].get(s) or {}).get('ratio') or 0:.3f}"
+                for s in shown) + "\n")
+gp = f"""
+set terminal pngcairo size 1400,600 font ",10" noenhanced
+set output '{os.path.join(OUT, 'chart.png')}'
+set title "memmapfs and peers: speed relative to native (1.0), {machine['date']}"
+set style data histogram
+set style histogram cluster gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set xtics rotate by -30 scale 0
+set ylabel "ratio to native (higher is better)"
+set yrange [0:*]
+set key top left
+set grid ytics
+set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 2 lc rgb "black"
+plot for [i=2:{len(shown) + 1}] '{dat}' using i:xtic(1) title columnhead
+"""
+try:
+    subprocess.run(["gnuplot"], input=gp.encode(), check=True)
+except (OSError, subprocess.CalledProcessError) as e:
+    print(f"report: no chart ({e})", file=sys.stderr)
+print(open(os.path.join(OUT, "table.md")).read())

@@ -1,0 +1,87 @@
+#!/bin/sh
+# External conformance: run CPython's own regression tests for files and
+# directories (Debian's libpython3.11-testsuite: os, posix, shutil, stat,
+# mmap, fcntl, tarfile, io, ...) once in a native directory and once inside
+# a memmapfs mount, and require the same outcome for every test case.
+set -eu
+
+BIN="${MEMMAPFS_BIN:-$(pwd)/memmapfs}"
+PY=/usr/bin/python3
+TESTS="${CONFORMANCE_TESTS:-test_os test_posix test_shutil test_stat \
+test_fileio test_mmap test_tempfile test_glob test_pathlib test_fcntl \
+test_tarfile test_genericpath test_posixpath test_filecmp test_file \
+test_zipfile test_io}"
+
+if [ ! -e /dev/fuse ]; then
+	echo "!!! SKIPPING conformance: /dev/fuse is missing here !!!" >&2
+	[ "${CI:-}" = true ] && { echo "CI=true: may not skip" >&2; exit 1; }
+	exit 0
+fi
+if ! $PY -c 'import test.libregrtest' 2>/dev/null; then
+	echo "conformance needs Debian's python3 test suite:" \
+		"make deps (libpython3.11-testsuite)" >&2
+	exit 1
+fi
+
+T=$(mktemp -d /var/tmp/memmapfs-conformance.XXXXXX)
+mkdir -p "$T/native" "$T/src" "$T/mnt"
+PID=""
+cleanup() {
+	cd /
+	[ -n "$PID" ] && kill "$PID" 2>/dev/null
+	for _ in $(seq 100); do
+		[ -n "$PID" ] && kill -0 "$PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	mountpoint -q "$T/mnt" && umount -l "$T/mnt" 2>/dev/null
+	rm -rf --one-file-system "$T"
+}
+trap cleanup EXIT INT TERM
+
+"$BIN" -f "$T/src" "$T/mnt" 2>"$T/daemon.log" &
+PID=$!
+for _ in $(seq 200); do
+	mountpoint -q "$T/mnt" && break
+	sleep 0.05
+done
+mountpoint -q "$T/mnt" || { cat "$T/daemon.log"; exit 1; }
+
+run_suite() { # $1 = directory to run in, $2 = junit output
+	# shellcheck disable=SC2086
+	(cd "$1" && TMPDIR="$1" timeout 900 $PY -m test -j2 \
+		--junit-xml "$2" $TESTS >"$2.log" 2>&1) || true
+}
+echo "  running the suite natively and through the mount..."
+run_suite "$T/native" "$T/native.xml"
+run_suite "$T/mnt" "$T/mount.xml"
+
+$PY - "$T/native.xml" "$T/mount.xml" <<'PYEOF'
+import sys
+import xml.etree.ElementTree as ET
+
+def outcomes(path):
+    out = {}
+    for tc in ET.parse(path).getroot().iter("testcase"):
+        state = "passed"
+        for child in tc:
+            if child.tag in ("skipped", "failure", "error"):
+                state = child.tag
+        out[tc.get("classname", "") + "." + tc.get("name", "")] = state
+    return out
+
+native, mount = outcomes(sys.argv[1]), outcomes(sys.argv[2])
+diff = sorted(k for k in native.keys() | mount.keys()
+              if native.get(k) != mount.get(k))
+counts = {}
+for state in native.values():
+    counts[state] = counts.get(state, 0) + 1
+print("  %d test cases natively %s; %d differ through the mount"
+      % (len(native), counts, len(diff)))
+for k in diff[:50]:
+    print("    %s: native %s, mount %s" % (k, native.get(k), mount.get(k)))
+if len(native) < 300 or diff:
+    sys.exit(1)
+PYEOF
+kill "$PID"
+wait "$PID"
+PID=""

@@ -1,0 +1,26 @@
+#!/bin/sh
+# The documentation is in step with the options: every option --help lists
+# is described in the man page and the README, every option the config file
+# takes is shown in the example config, and the man page lints clean.
+set -eu
+BIN="${MEMMAPFS_BIN:-./memmapfs}"
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+fail=0
+
+opts=$("$BIN" --help | grep -oE -- '-o [a-z_]+=?' | sed 's/^-o //' | grep -vx opt | sort -u)
+[ -n "$opts" ] || { echo "no options in --help?"; exit 1; }
+for o in $opts; do
+	grep -q -- "$o" "$TOP/man/memmapfs.8" ||
+		{ echo "  man page does not describe $o"; fail=1; }
+	grep -q -- "-o $o" "$TOP/README.md" ||
+		{ echo "  README does not describe -o $o"; fail=1; }
+done
+for key in threads timeout allow_other clone_fd window max_mapped mmap_min \
+	preload advice lock sync sync_interval mode max_private cache writeback; do
+	grep -q "^$key *=" "$TOP/config/memmapfs.conf" ||
+		{ echo "  example config does not show $key"; fail=1; }
+done
+lint=$(groff -ww -t -man -z "$TOP/man/memmapfs.8" 2>&1)
+[ -z "$lint" ] || { echo "  man page lint: $lint"; fail=1; }
+[ $fail = 0 ] && echo "  docs: options, man page, README and config agree"
+exit $fail

@@ -1,0 +1,61 @@
+#!/bin/sh
+# Run tests/stress against a live mount with a tiny budget (so windows are
+# evicted all the time) and a short sync interval, then check that the
+# daemon survived, stops cleanly, and logged nothing but the faults the
+# truncator provokes. SECONDS (default 180) and WORKERS (default 4) may be
+# set in the environment.
+set -eu
+
+BIN="${MEMMAPFS_BIN:-$(pwd)/memmapfs}"
+STRESS="${STRESS_BIN:?}"
+SECS="${STRESS_SECONDS:-180}"
+WORKERS="${STRESS_WORKERS:-4}"
+if [ ! -e /dev/fuse ]; then
+	echo "!!! SKIPPING stress: /dev/fuse is missing here !!!" >&2
+	[ "${CI:-}" = true ] && exit 1
+	exit 0
+fi
+T=$(mktemp -d /var/tmp/memmapfs-stress.XXXXXX)
+SRC=$T/src MNT=$T/mnt
+mkdir -p "$SRC" "$MNT"
+PID=""
+cleanup() {
+	[ -n "$PID" ] && kill "$PID" 2>/dev/null
+	mountpoint -q "$MNT" && umount -l "$MNT" 2>/dev/null
+	rm -rf --one-file-system "$T"
+}
+trap cleanup EXIT INT TERM
+
+"$BIN" -f -o window=256K,max_mapped=2M,sync=periodic,sync_interval=0.5 \
+	"$SRC" "$MNT" 2>"$T/daemon.log" &
+PID=$!
+for _ in $(seq 200); do
+	mountpoint -q "$MNT" && break
+	sleep 0.05
+done
+mountpoint -q "$MNT" || { cat "$T/daemon.log"; exit 1; }
+
+echo "  $WORKERS workers and a truncator for $SECS s, max_mapped=2M"
+rc=0
+timeout $((SECS + 120)) "$STRESS" "$MNT" "$SRC" "$SECS" "$WORKERS" || rc=$?
+mountpoint -q "$MNT" || { echo "the daemon is gone"; cat "$T/daemon.log"; exit 1; }
+getfattr -n user.memmapfs.stats --only-values "$MNT" 2>/dev/null |
+	grep -E '"(windows_evicted|sigbus_recovered|msync_calls)"' | tr -d ',' |
+	sed 's/^ */  /'
+kill -TERM "$PID"
+status=0
+wait "$PID" || status=$?
+PID=""
+# Faults on files cut short behind the mount are expected: the daemon
+# reports them, and libfuse says "Bad address" when the kernel could not
+# copy a reply from a page that vanished (the reader then gets EIO).
+if grep -v -e "fault on mapped memory" -e "serving '" -e "unmounted '" \
+	-e "shutdown: synced" -e "fuse: writing device: Bad address" \
+	"$T/daemon.log" | grep -q .; then
+	echo "unexpected daemon messages:"
+	cat "$T/daemon.log"
+	rc=1
+fi
+[ "$status" -eq 0 ] || { echo "daemon exit status $status"; rc=1; }
+[ "$rc" -eq 0 ] && echo "  stress: no data lost or corrupted, daemon alive"
+exit "$rc"
