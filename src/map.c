@@ -41,7 +41,9 @@ struct mmfs_engine {
 	struct mmfs_stats *stats;
 	size_t page;
 	uint64_t max_windows; /* keeps us well under vm.max_map_count */
-	GMutex lock;	      /* protects clock, mapped, nwindows */
+	GMutex lock;	      /* protects clock, mapped, nwindows; taken
+			       * after a map's lock, never before (under
+			       * it a map lock is only ever try-locked) */
 	GQueue clock;	      /* mapped windows; head = most recently added */
 	uint64_t mapped;      /* bytes charged to the budget */
 	uint64_t nwindows;
@@ -271,10 +273,9 @@ static void unmap_window(struct mmfs_engine *eng, struct mmfs_window *w)
 	g_free(w);
 }
 
-/* Take w out of the ring and the budget (engine lock not held). */
+/* Take w out of the ring and the budget (engine lock held). */
 static void forget_window(struct mmfs_engine *eng, struct mmfs_window *w)
 {
-	mmfs_lock(&eng->lock);
 	if (w->in_clock) {
 		g_queue_unlink(&eng->clock, &w->link);
 		w->in_clock = 0;
@@ -283,7 +284,6 @@ static void forget_window(struct mmfs_engine *eng, struct mmfs_window *w)
 	eng->nwindows--;
 	mmfs_stat_set(&eng->stats->mapped_bytes, eng->mapped);
 	mmfs_stat_set(&eng->stats->windows_current, eng->nwindows);
-	mmfs_unlock(&eng->lock);
 }
 
 /* A window taken out of its map, to be unmapped (after syncing what it
@@ -297,6 +297,21 @@ struct victim {
 static void map_ref(struct mmfs_map *map)
 {
 	g_atomic_int_inc(&map->refs);
+}
+
+/* A reference unless the map is already on its way out (its last
+ * reference gone, map_destroy about to take its windows itself). */
+static int map_ref_live(struct mmfs_map *map)
+{
+	int refs;
+
+	do {
+		refs = g_atomic_int_get(&map->refs);
+		if (refs == 0)
+			return 0;
+	} while (!g_atomic_int_compare_and_exchange(&map->refs, refs,
+						    refs + 1));
+	return 1;
 }
 
 static void map_unref(struct mmfs_map *map);
@@ -358,8 +373,10 @@ static int budget_reserve(struct mmfs_engine *eng, uint64_t bytes,
 			g_queue_push_head_link(&eng->clock, l); /* next time */
 			continue;
 		}
-		/* pins are only taken under the map lock we now hold */
-		if (g_atomic_int_get(&w->pins) || w->growing) {
+		/* pins are only taken under the map lock we now hold; a
+		 * map being destroyed drops its windows itself */
+		if (g_atomic_int_get(&w->pins) || w->growing ||
+		    !map_ref_live(w->map)) {
 			mmfs_unlock(&w->map->lock);
 			g_queue_push_head_link(&eng->clock, l);
 			continue;
@@ -369,7 +386,7 @@ static int budget_reserve(struct mmfs_engine *eng, uint64_t bytes,
 		v->w = w;
 		v->dirty_len = take_dirty(w->map, w, &v->dirty_lo);
 		v->evict_sync = w->map->policy.evict_sync;
-		map_ref(w->map); /* until it is synced and unmapped */
+		/* the reference taken above lasts until it is unmapped */
 		mmfs_unlock(&w->map->lock);
 		w->in_clock = 0;
 		eng->mapped -= w->len;
@@ -655,9 +672,17 @@ static void drop_windows(struct mmfs_map *map, off_t from, int keep_dirty,
 			map_ref(map);
 		gone = g_slist_prepend(gone, v);
 	}
+	/* Out of the ring before the map lock goes: budget_reserve must
+	 * never find a window that has already left its map (it would
+	 * unmap and free it a second time). Lock order: map, then engine;
+	 * budget_reserve only ever try-locks a map under the engine lock. */
+	if (gone) {
+		mmfs_lock(&eng->lock);
+		for (GSList *s = gone; s; s = s->next)
+			forget_window(eng, ((struct victim *)s->data)->w);
+		mmfs_unlock(&eng->lock);
+	}
 	mmfs_unlock(&map->lock);
-	for (GSList *s = gone; s; s = s->next)
-		forget_window(eng, ((struct victim *)s->data)->w);
 	finish_victims(eng, gone, 0, !destroying);
 }
 
