@@ -129,7 +129,8 @@ static const char *const preload_names[] = { "none", "willneed", "populate",
 static const char *const advice_names[] = { "normal", "sequential", "random",
 					    NULL };
 static const char *const mode_names[] = { "rw", "ro", "cow", NULL };
-static const char *const cache_names[] = { "auto", "keep", "none", NULL };
+static const char *const cache_names[] = { "auto", "keep", "none", "single",
+					   NULL };
 
 static int size_option(struct mmfs_config *cfg, const char *name,
 		       const char *val, uint64_t *out)
@@ -273,7 +274,7 @@ static int opt_proc(void *data, const char *arg, int key,
 		if (rc < 0)
 			return fail(cfg,
 				    "invalid value '%s' for option 'cache': "
-				    "expected auto, keep or none",
+				    "expected auto, keep, none or single",
 				    val);
 		cfg->cache = (enum mmfs_cache)rc;
 		return 0;
@@ -904,8 +905,10 @@ void mmfs_config_print_help(const char *progname)
 	       "(default 1G)\n"
 	       "    -o cache=MODE          kernel page cache: auto (keep while "
 	       "unchanged;\n"
-	       "                           default), keep, or none (direct "
-	       "I/O)\n"
+	       "                           default), keep, none (direct I/O), "
+	       "or single\n"
+	       "                           (as auto, each byte read cached "
+	       "once)\n"
 	       "    -o writeback           the FUSE writeback cache (files in "
 	       "sync=immediate\n"
 	       "                           bypass it)\n"

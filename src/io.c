@@ -605,7 +605,7 @@ void mmfs_io_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct mmfs_handle *h = handle_of(fi);
 	struct mmfs_map *map;
 	struct mmfs_pinned p;
-	int rc, sent;
+	int rc, sent, single;
 
 	(void)ino;
 	mmfs_stat_max(&stats->largest_request, size);
@@ -639,6 +639,7 @@ void mmfs_io_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	 * kernel forget it, on other threads: the handle is not touched
 	 * again, and the map is held until its windows are unpinned. */
 	mmfs_map_hold(map);
+	single = mmfs_fs_of(req)->cfg->cache == MMFS_CACHE_SINGLE && p.bytes;
 	mmfs_stat_add(&stats->read_requests_mapped, 1);
 	mmfs_stat_add(&stats->reads_zero_copy, 1);
 	mmfs_stat_add(&stats->bytes_read, p.bytes);
@@ -646,6 +647,9 @@ void mmfs_io_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		sent = fuse_reply_iov(req, p.iov, p.count);
 	else
 		sent = fuse_reply_buf(req, NULL, 0);
+	/* the kernel has copied it into the mount's page cache */
+	if (sent == 0 && single)
+		mmfs_map_release_pages(&p);
 	mmfs_map_unpin(&p);
 	if (sent == -EFAULT)
 		mmfs_map_fault(map, off, p.bytes);

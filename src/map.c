@@ -48,6 +48,7 @@ struct mmfs_engine {
 	uint64_t mapped;      /* bytes charged to the budget */
 	uint64_t nwindows;
 	int lock_refused;  /* mlock failed once: do not try again */
+	int pageout_refused; /* MADV_PAGEOUT failed once: warned */
 	GQueue dirty_maps; /* maps with something to sync; engine lock */
 	struct fault_log fault_log;
 };
@@ -833,6 +834,32 @@ unsigned int mmfs_map_window_count(struct mmfs_map *map)
 	n = g_hash_table_size(map->windows);
 	mmfs_unlock(&map->lock);
 	return n;
+}
+
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+
+void mmfs_map_release_pages(struct mmfs_pinned *p)
+{
+	for (int i = 0; i < p->count; i++) {
+		struct mmfs_engine *eng = p->win[i]->map->eng;
+		uintptr_t at = (uintptr_t)p->iov[i].iov_base;
+		/* whole pages: the kernel reads through the mount in pages,
+		 * and a window is mapped in whole pages */
+		uintptr_t lo = at & ~(uintptr_t)(eng->page - 1);
+		uintptr_t hi = round_up(at + p->iov[i].iov_len, eng->page);
+
+		if (hi > lo && madvise((void *)lo, hi - lo, MADV_PAGEOUT) == 0)
+			mmfs_stat_add(&eng->stats->bytes_released, hi - lo);
+		else if (hi > lo &&
+			 g_atomic_int_compare_and_exchange(&eng->pageout_refused,
+							   0, 1))
+			mmfs_log(LOG_WARNING,
+				 "cache=single: the kernel refuses "
+				 "MADV_PAGEOUT (%m): data read stays cached "
+				 "twice");
+	}
 }
 
 void mmfs_map_unpin(struct mmfs_pinned *p)

@@ -20,6 +20,14 @@ for key in threads timeout allow_other clone_fd window max_mapped mmap_min \
 	grep -q "^$key *=" "$TOP/config/memmapfs.conf" ||
 		{ echo "  example config does not show $key"; fail=1; }
 done
+# every statistics counter is named in the man page and the README
+for key in $(sed -n 's/^[[:space:]]*X(\([a-z_]*\),.*/\1/p' \
+	"$TOP/include/memmapfs/stats.h"); do
+	grep -q "$key" "$TOP/man/memmapfs.8" ||
+		{ echo "  man page does not name the counter $key"; fail=1; }
+	grep -q "$key" "$TOP/README.md" ||
+		{ echo "  README does not name the counter $key"; fail=1; }
+done
 lint=$(groff -ww -t -man -z "$TOP/man/memmapfs.8" 2>&1)
 [ -z "$lint" ] || { echo "  man page lint: $lint"; fail=1; }
 [ $fail = 0 ] && echo "  docs: options, man page, README and config agree"

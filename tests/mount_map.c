@@ -573,6 +573,80 @@ END_TEST
 
 /* ---------------- statistics, fallbacks, hints ---------------- */
 
+/* Bytes of path in the page cache (mincore on a mapping of our own). */
+static size_t resident(const char *path)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct stat st;
+	unsigned char *vec;
+	size_t pages, n = 0;
+	void *addr;
+	int fd = open(path, O_RDONLY);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert(fstat(fd, &st) == 0);
+	pages = ((size_t)st.st_size + page - 1) / page;
+	addr = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	ck_assert(addr != MAP_FAILED);
+	vec = g_malloc(pages);
+	ck_assert(mincore(addr, st.st_size, vec) == 0);
+	for (size_t i = 0; i < pages; i++)
+		n += vec[i] & 1;
+	g_free(vec);
+	munmap(addr, st.st_size);
+	close(fd);
+	return n * page;
+}
+
+/* Read a file through the mount that is in no cache at first; return
+ * how much of the backing file is cached afterwards. */
+static size_t backing_cached_after_read(const char *opts, size_t size)
+{
+	char *data = g_malloc(size);
+	int fd;
+
+	fill(data, size, 0, 5);
+	put_file(P(m.src, "big"), data, size);
+	fd = open(P(m.src, "big"), O_RDONLY);
+	ck_assert(fsync(fd) == 0);
+	ck_assert(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0);
+	close(fd);
+	ck_assert_uint_lt(resident(P(m.src, "big")), size / 8);
+	harness_start_ok(&m, opts);
+	g_free(data);
+	data = get_file(P(m.mnt, "big"), NULL);
+	for (size_t i = 0; i < size; i += 4096)
+		ck_assert_int_eq(data[i], pattern((off_t)i, 5));
+	g_free(data);
+	/* the mount's own cache holds the file either way */
+	ck_assert_uint_ge(resident(P(m.mnt, "big")), size - size / 8);
+	return resident(P(m.src, "big"));
+}
+
+START_TEST(test_cache_single_keeps_one_copy_of_data_read)
+{
+	size_t size = 32 << 20, cached;
+
+	cached = backing_cached_after_read("cache=single", size);
+	/* what is left is the kernel's readahead beyond the last read */
+	ck_assert_msg(cached <= size / 4, "backing file still cached: %zu",
+		      cached);
+	ck_assert_uint_ge(harness_stat(&m, "bytes_released"), size / 2);
+}
+END_TEST
+
+START_TEST(test_cache_auto_caches_data_read_twice)
+{
+	size_t size = 32 << 20;
+
+	/* the cost cache=single removes, shown so the test above means
+	 * something */
+	ck_assert_uint_ge(backing_cached_after_read(NULL, size),
+			  size - size / 8);
+	ck_assert_uint_eq(harness_stat(&m, "bytes_released"), 0);
+}
+END_TEST
+
 START_TEST(test_stats_xattr_has_the_documented_keys_and_is_read_only)
 {
 	static const char *const keys[] = {
@@ -866,6 +940,8 @@ int main(void)
 	tcase_add_test(faults, test_full_disk_gives_enospc_to_the_writer);
 	tcase_add_test(big, test_20gib_sparse_file_reads_back_within_256m_budget);
 	tcase_add_test(misc, test_stats_xattr_has_the_documented_keys_and_is_read_only);
+	tcase_add_test(misc, test_cache_single_keeps_one_copy_of_data_read);
+	tcase_add_test(misc, test_cache_auto_caches_data_read_twice);
 	tcase_add_test(misc, test_o_direct_and_small_files_use_the_fd_path);
 	tcase_add_test(misc, test_hints_keep_data_correct);
 	tcase_add_test(misc, test_pseudo_filesystem_files_are_read_by_fd);

@@ -164,6 +164,35 @@ START_TEST(test_bad_threads_value_names_option_and_value)
 }
 END_TEST
 
+START_TEST(test_cache_modes_parse_and_bad_one_lists_them)
+{
+	static const char *const names[] = { "auto", "keep", "none", "single" };
+	static const enum mmfs_cache want[] = { MMFS_CACHE_AUTO,
+						MMFS_CACHE_KEEP,
+						MMFS_CACHE_NONE,
+						MMFS_CACHE_SINGLE };
+	char opt[32];
+	const char *argv[] = { "memmapfs", "/a", "/b", "-o", opt, NULL };
+	struct mmfs_config cfg;
+	struct fuse_args args;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+		snprintf(opt, sizeof(opt), "cache=%s", names[i]);
+		ck_assert_int_eq(parse(&cfg, &args, argv), 0);
+		ck_assert_int_eq(cfg.cache, want[i]);
+		mmfs_config_free(&cfg);
+		fuse_opt_free_args(&args);
+	}
+	snprintf(opt, sizeof(opt), "cache=double");
+	ck_assert_int_eq(parse(&cfg, &args, argv), -1);
+	ck_assert_ptr_nonnull(strstr(cfg.error, "'cache'"));
+	ck_assert_ptr_nonnull(strstr(cfg.error, "double"));
+	ck_assert_ptr_nonnull(strstr(cfg.error, "single"));
+	mmfs_config_free(&cfg);
+	fuse_opt_free_args(&args);
+}
+END_TEST
+
 static const char *const bad_timeouts[] = { "-1", "inf", "nan", "1e999",
 					    "abc", "", "1h", "0x10" };
 
@@ -511,6 +540,7 @@ int main(void)
 	tcase_add_test(tc, test_config_syntax_error_is_rejected);
 	tcase_add_test(tc, test_config_missing_file_is_rejected);
 	tcase_add_test(tc, test_shipped_example_config_parses);
+	tcase_add_test(tc, test_cache_modes_parse_and_bad_one_lists_them);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

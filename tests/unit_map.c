@@ -607,6 +607,47 @@ START_TEST(test_truncate_evict_and_close_race_cleanly)
 }
 END_TEST
 
+START_TEST(test_release_pages_drops_clean_pages_keeps_dirty_ones)
+{
+	size_t size = 8 * W, page = (size_t)sysconf(_SC_PAGESIZE);
+	unsigned char vec[8 * W / 4096];
+	struct mmfs_pinned p;
+	size_t after = 0;
+	volatile char sink;
+	char c = 'x';
+	void *view;
+	int fd;
+
+	engine(W, 64 * W);
+	fd = make_file("f", (off_t)size);
+	ck_assert(fsync(fd) == 0);
+	struct mmfs_map *map = open_map("f");
+
+	/* one dirty page in the middle: it must stay */
+	ck_assert_int_eq(mmfs_map_write(map, &c, 1, (off_t)(4 * W), 0), 1);
+	ck_assert_int_eq(mmfs_map_pin(map, 0, size, &p), 0);
+	for (int i = 0; i < p.count; i++) /* touch it all */
+		for (size_t o = 0; o < p.iov[i].iov_len; o += page)
+			sink = ((volatile char *)p.iov[i].iov_base)[o];
+	mmfs_map_release_pages(&p);
+	mmfs_map_unpin(&p);
+	view = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	ck_assert(view != MAP_FAILED);
+	ck_assert(mincore(view, size, vec) == 0);
+	for (size_t i = 0; i < size / page; i++)
+		after += vec[i] & 1;
+	ck_assert_msg(after >= 1 && after <= 2, "%zu pages still cached",
+		      after);
+	ck_assert(vec[4 * W / page] & 1); /* the dirty one */
+	ck_assert_uint_eq(mmfs_stat_get(&stats.bytes_released), size);
+	munmap(view, size);
+	check_read(map, 0, 4 * W, 4 * W); /* and the data is still there */
+	mmfs_map_free(map);
+	close(fd);
+	(void)sink;
+}
+END_TEST
+
 START_TEST(test_unguarded_sigbus_still_kills)
 {
 	int status;
@@ -680,6 +721,7 @@ int main(void)
 	tcase_add_test(tc, test_read_only_map_refuses_writes);
 	tcase_add_test(tc, test_concurrent_readers_and_writers_match_a_model);
 	tcase_add_test(tc, test_truncate_evict_and_close_race_cleanly);
+	tcase_add_test(tc, test_release_pages_drops_clean_pages_keeps_dirty_ones);
 	tcase_add_test(tc, test_unguarded_sigbus_still_kills);
 	tcase_add_test(tc, test_config_check_rejects_bad_sizes);
 	suite_add_tcase(s, tc);

@@ -10,6 +10,8 @@
 	X(read_requests_mapped, "reads served from a mapped window")           \
 	X(read_requests_fd, "reads served with pread (fd path)")               \
 	X(reads_zero_copy, "mapped reads replied straight from the window")    \
+	X(bytes_released, "cache=single: bytes of backing page cache let go "  \
+			  "after a read")                                      \
 	X(write_requests_mapped, "writes copied into a mapped window")         \
 	X(write_requests_fd, "writes served with pwrite (fd path)")            \
 	X(bytes_read, "bytes read, both paths")                                \
