@@ -69,6 +69,8 @@ struct mmfs_window {
 	/* [dirty_lo, dirty_hi): written since last synced (map lock) */
 	size_t dirty_lo, dirty_hi;
 	GList dirty_link; /* in map->dirty while dirty_hi > 0; map lock */
+	size_t read_acc; /* atomic: cache=single, bytes read since the
+			  * window's pages were last let go */
 };
 
 struct mmfs_map {
@@ -843,17 +845,28 @@ unsigned int mmfs_map_window_count(struct mmfs_map *map)
 void mmfs_map_release_pages(struct mmfs_pinned *p)
 {
 	for (int i = 0; i < p->count; i++) {
-		struct mmfs_engine *eng = p->win[i]->map->eng;
-		uintptr_t at = (uintptr_t)p->iov[i].iov_base;
-		/* whole pages: the kernel reads through the mount in pages,
-		 * and a window is mapped in whole pages */
-		uintptr_t lo = at & ~(uintptr_t)(eng->page - 1);
-		uintptr_t hi = round_up(at + p->iov[i].iov_len, eng->page);
+		struct mmfs_window *w = p->win[i];
+		struct mmfs_map *map = w->map;
+		struct mmfs_engine *eng = map->eng;
+		uint64_t W = eng->cfg.window, start = w->index * W;
+		off_t size = mmfs_map_size(map);
+		size_t data, len;
 
-		if (hi > lo && madvise((void *)lo, hi - lo, MADV_PAGEOUT) == 0)
-			mmfs_stat_add(&eng->stats->bytes_released, hi - lo);
-		else if (hi > lo &&
-			 g_atomic_int_compare_and_exchange(&eng->pageout_refused,
+		/* A whole window at a time, once reads have covered its data
+		 * (by byte count): one call per window of a sequential read,
+		 * whole folios (a window is aligned to its size), and the
+		 * kernel's read-around for random reads is not thrown away
+		 * page by page before it is used. */
+		data = (uint64_t)size > start ? MIN(W, (uint64_t)size - start)
+					      : 0;
+		if (__atomic_add_fetch(&w->read_acc, p->iov[i].iov_len,
+				       __ATOMIC_RELAXED) < data)
+			continue;
+		__atomic_store_n(&w->read_acc, 0, __ATOMIC_RELAXED);
+		len = round_up(data, eng->page);
+		if (madvise(w->addr, len, MADV_PAGEOUT) == 0)
+			mmfs_stat_add(&eng->stats->bytes_released, len);
+		else if (g_atomic_int_compare_and_exchange(&eng->pageout_refused,
 							   0, 1))
 			mmfs_log(LOG_WARNING,
 				 "cache=single: the kernel refuses "

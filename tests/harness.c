@@ -73,22 +73,53 @@ int harness_init(void)
 	return 1;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
+/* Empty the directory dirfd (then closed) with *at() calls, so depth
+ * past PATH_MAX is no obstacle; never enters another filesystem (a mount
+ * still there, or one that died). */
+static void rm_children(int dirfd, dev_t dev)
 {
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
+	DIR *d = fdopendir(dirfd);
+	struct dirent *e;
+
+	if (!d) {
+		close(dirfd);
+		return;
+	}
+	while ((e = readdir(d))) {
+		struct stat st;
+		int sub;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    st.st_dev != dev)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			sub = openat(dirfd, e->d_name,
+				     O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+			if (sub >= 0)
+				rm_children(sub, dev);
+			unlinkat(dirfd, e->d_name, AT_REMOVEDIR);
+		} else {
+			unlinkat(dirfd, e->d_name, 0);
+		}
+	}
+	closedir(d);
 }
 
 static void rm_rf(const char *path)
 {
-	/* FTW_MOUNT: never descend into a mount that is still there. */
-	nftw(path, rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		return;
+	}
+	rm_children(fd, st.st_dev);
+	rmdir(path);
 }
 
 /* Detach every mount below prefix (deepest first). */

@@ -17,7 +17,8 @@ mkdir -p "$SRC" "$MNT"
 PID=""
 cleanup() {
 	[ -n "$PID" ] && kill "$PID" 2>/dev/null
-	mountpoint -q "$MNT" && umount -l "$MNT" 2>/dev/null
+	# also when the daemon died (a dead mount is no "mountpoint")
+	umount -l "$MNT" 2>/dev/null || true
 	rm -rf --one-file-system "$T"
 }
 trap cleanup EXIT INT TERM

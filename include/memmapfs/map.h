@@ -115,9 +115,10 @@ int mmfs_map_pin(struct mmfs_map *map, off_t off, size_t size,
 void mmfs_map_unpin(struct mmfs_pinned *p);
 
 /* The data under p has been copied where it is cached again (the mount's
- * own page cache): ask the kernel to drop the backing file's pages under
- * it (MADV_PAGEOUT; clean pages that no other process maps go, the rest
- * stay). Call before mmfs_map_unpin(). */
+ * own page cache). Once reads have covered a window's data (counted in
+ * bytes), the kernel is asked to drop the backing file's pages under the
+ * whole window (MADV_PAGEOUT: clean pages that no other process maps go,
+ * the rest stay). Call before mmfs_map_unpin(). */
 void mmfs_map_release_pages(struct mmfs_pinned *p);
 
 /* Copy [off, off+size) out of the file. Returns the bytes read (short at
