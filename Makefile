@@ -53,7 +53,7 @@ FUZZ_TARGETS := options sizes config control
 DEPS_STAMP := $(if $(NODEPS),,deps)
 
 .PHONY: all check deps run stop install uninstall clean tests lint \
-	memcheck stress tsan fuzz bench bench-quick
+	memcheck stress tsan fuzz bench bench-quick bench-levers
 # keep test objects (they are intermediate files of the pattern rules)
 .SECONDARY:
 all: $(BIN)
@@ -144,13 +144,16 @@ $(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB) \
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/replay.c $(LIB) $(LDLIBS_ALL)
 
-# The benchmark against native and the peers (root; ~15 min), and a smoke
+# The benchmark against native and the peers (root; ~20 min), and a smoke
 # run of it (well under a minute). Results go to bench-results/.
 BENCH_OUT ?= bench-results/$(shell date -u +%Y%m%d-%H%M)
 bench: $(BIN)
 	@tests/bench/bench.sh $(BENCH_OUT)
 bench-quick: $(BIN)
 	@tests/bench/bench.sh bench-results/quick quick
+# memmapfs' options one at a time against its defaults (one pass)
+bench-levers: $(BIN)
+	@tests/bench/bench.sh $(BENCH_OUT)-levers levers
 
 DEMO := demo
 run: $(BIN)

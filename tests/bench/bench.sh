@@ -5,6 +5,11 @@
 #
 #   bench.sh RESULTS_DIR          the full run (about 15 minutes)
 #   bench.sh RESULTS_DIR quick    a smoke run: small files, two systems
+#   bench.sh RESULTS_DIR levers   native and memmapfs with one option set
+#                                 after another, one pass, no tarball
+#
+# BENCH_SYSTEMS overrides the systems; "memmapfs:OPTS" is memmapfs with
+# -o OPTS. BENCH_PASSES overrides the number of passes.
 #
 # Needs root (mounts, dropping the page cache). Installs fio, bindfs,
 # mergerfs and gnuplot itself; a system that cannot be had is skipped with
@@ -47,6 +52,13 @@ else
 	SIZE=1G SIZE_MB=1024 RUNTIME=5 META_N=10000 PASSES=${BENCH_PASSES:-3}
 	SYSTEMS="native memmapfs memmapfs-best memmapfs-single bindfs mergerfs passthrough_ll"
 fi
+if [ "$QUICK" = levers ]; then
+	PASSES=${BENCH_PASSES:-1}
+	SYSTEMS="native memmapfs memmapfs:threads=1 memmapfs:clone_fd \
+memmapfs:cache=keep memmapfs:advice=sequential memmapfs:preload=populate \
+memmapfs:window=256K memmapfs:window=16M memmapfs:writeback"
+fi
+SYSTEMS=${BENCH_SYSTEMS:-$SYSTEMS}
 # memmapfs' best options for this machine, chosen by measurement (the
 # README's Performance section says what was tried and rejected), and
 # cache=single, the memory lever, on its own
@@ -119,27 +131,36 @@ wait_mounted() {
 	return 1
 }
 
+# wd SYSTEM: the system's working directory (fio takes ':' in a file name
+# as a separator, and "memmapfs:OPTS" names are full of them)
+wd() {
+	printf '%s/%s' "$B" "$(printf '%s' "$1" | tr -c 'A-Za-z0-9_.-' '_')"
+}
+
 # start SYSTEM: set DIR (where the workloads run) and PID (its daemon)
 start() {
-	S=$B/$1/src M=$B/$1/mnt
+	S=$(wd "$1")/src M=$(wd "$1")/mnt
 	mkdir -p "$S" "$M"
 	PID=""
 	case $1 in
 	native) DIR=$S; return 0 ;;
-	memmapfs) "$TOP/memmapfs" -f "$S" "$M" 2>"$B/$1.log" & PID=$! ;;
+	memmapfs) "$TOP/memmapfs" -f "$S" "$M" 2>"$(wd "$1").log" & PID=$! ;;
 	memmapfs-best)
-		"$TOP/memmapfs" -f -o "$BEST_OPTS" "$S" "$M" 2>"$B/$1.log" &
+		"$TOP/memmapfs" -f -o "$BEST_OPTS" "$S" "$M" 2>"$(wd "$1").log" &
 		PID=$! ;;
 	memmapfs-single)
-		"$TOP/memmapfs" -f -o "$SINGLE_OPTS" "$S" "$M" 2>"$B/$1.log" &
+		"$TOP/memmapfs" -f -o "$SINGLE_OPTS" "$S" "$M" 2>"$(wd "$1").log" &
+		PID=$! ;;
+	memmapfs:*)
+		"$TOP/memmapfs" -f -o "${1#memmapfs:}" "$S" "$M" 2>"$(wd "$1").log" &
 		PID=$! ;;
 	bindfs)
 		command -v bindfs >/dev/null || { note bindfs "not installed"; return 1; }
-		bindfs -f --multithreaded -o auto_cache "$S" "$M" 2>"$B/$1.log" &
+		bindfs -f --multithreaded -o auto_cache "$S" "$M" 2>"$(wd "$1").log" &
 		PID=$! ;;
 	mergerfs)
 		command -v mergerfs >/dev/null || { note mergerfs "not installed"; return 1; }
-		mergerfs -f -o cache.files=auto-full "$S" "$M" 2>"$B/$1.log" &
+		mergerfs -f -o cache.files=auto-full "$S" "$M" 2>"$(wd "$1").log" &
 		PID=$! ;;
 	passthrough_ll)
 		[ -n "$PASSTHROUGH" ] || {
@@ -147,17 +168,17 @@ start() {
 			return 1
 		}
 		"$PASSTHROUGH" -f -o source="$S",cache=always,writeback "$M" \
-			2>"$B/$1.log" &
+			2>"$(wd "$1").log" &
 		PID=$! ;;
 	esac
 	PIDS="$PIDS $PID"
-	wait_mounted "$M" || { note "$1" "did not mount: $(head -c 200 "$B/$1.log")"; return 1; }
+	wait_mounted "$M" || { note "$1" "did not mount: $(head -c 200 "$(wd "$1").log")"; return 1; }
 	DIR=$M
 }
 
 stop() {
 	[ "$1" = native ] && return 0
-	umount "$B/$1/mnt" 2>/dev/null || umount -l "$B/$1/mnt"
+	umount "$(wd "$1")/mnt" 2>/dev/null || umount -l "$(wd "$1")/mnt"
 	for _ in $(seq 100); do
 		kill -0 "$PID" 2>/dev/null || break
 		sleep 0.1
@@ -224,11 +245,11 @@ page_cache() {
 # free (its minfreespace default). Inode tables and journal are written at
 # mkfs time, so no lazy-init thread writes behind the measurements.
 fresh_fs() { # system
-	img=$B/$1.img
+	img=$(wd "$1").img
 	if truncate -s 8G "$img" &&
 		mkfs.ext4 -q -F -N 200000 \
 			-E lazy_itable_init=0,lazy_journal_init=0 "$img" &&
-		mount -o loop "$img" "$B/$1/src" 2>"$B/loop.err"; then
+		mount -o loop "$img" "$(wd "$1")/src" 2>"$B/loop.err"; then
 		return 0
 	fi
 	note "$1" "no loop device: metadata and tar ran on the shared disk"
@@ -236,8 +257,8 @@ fresh_fs() { # system
 }
 
 drop_fs() { # system
-	mountpoint -q "$B/$1/src" && umount "$B/$1/src"
-	rm -f "$B/$1.img"
+	mountpoint -q "$(wd "$1")/src" && umount "$(wd "$1")/src"
+	rm -f "$(wd "$1").img"
 }
 
 workloads() { # system
@@ -294,7 +315,7 @@ print(d["create"], d["stat"], d["unlink"])')
 	rm -rf "$DIR/meta"
 
 	# the real mix: extract a tarball of /usr/include, tar it back, rm -rf
-	if [ "$QUICK" != quick ]; then
+	if [ -z "$QUICK" ]; then
 		settle
 		t0=$(date +%s.%N)
 		mkdir "$DIR/x" && tar -C "$DIR/x" -xf "$B/include.tar" ||

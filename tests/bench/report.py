@@ -106,7 +106,8 @@ lines = [f"Run {machine['date']} on {machine['cpus']} CPUs, "
          f"{machine['memory_gib']} GiB, {machine['fs']} on {machine['disk']}, "
          f"kernel {machine['kernel']}; files of {machine['size']}, "
          f"{machine['runtime_s']} s a timed run"
-         f"{' (QUICK SMOKE RUN)' if machine['quick'] == 'quick' else ''}. "
+         f"{' (QUICK SMOKE RUN)' if machine['quick'] == 'quick' else ''}"
+         f"{' (LEVERS: memmapfs options one at a time)' if machine['quick'] == 'levers' else ''}. "
          f"memmapfs-best: `-o {machine['memmapfs_best']}`; memmapfs-single: "
          f"`-o {machine.get('memmapfs_single', 'cache=single')}`.", "",
          "| workload | " + " | ".join(systems) + " |",
