@@ -29,8 +29,9 @@ enum mmfs_cache {
 	MMFS_CACHE_AUTO, /* keep pages while size and mtime are unchanged */
 	MMFS_CACHE_KEEP, /* always keep pages across opens */
 	MMFS_CACHE_NONE, /* direct I/O: no kernel page cache for the mount */
-	MMFS_CACHE_SINGLE, /* as auto, and data read is cached once: the
-			    * backing file's pages go once copied */
+	MMFS_CACHE_SINGLE, /* as auto, and data read is cached once: a
+			    * window's backing pages go once reads have
+			    * covered it */
 };
 #define MMFS_DEFAULT_THREADS 16	 /* upper bound of worker threads */
 #define MMFS_MAX_THREADS 1024
