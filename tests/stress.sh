@@ -2,8 +2,9 @@
 # Run tests/stress against a live mount with a tiny budget (so windows are
 # evicted all the time) and a short sync interval, then check that the
 # daemon survived, stops cleanly, and logged nothing but the faults the
-# truncator provokes. SECONDS (default 180) and WORKERS (default 4) may be
-# set in the environment.
+# truncator provokes. STRESS_SECONDS (default 180), STRESS_WORKERS (default
+# 4) and STRESS_OPTS (more -o options, e.g. cache=single) may be set in the
+# environment.
 set -eu
 
 BIN="${MEMMAPFS_BIN:-$(pwd)/memmapfs}"
@@ -27,7 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-"$BIN" -f -o window=256K,max_mapped=2M,sync=periodic,sync_interval=0.5 \
+"$BIN" -f -o window=256K,max_mapped=2M,sync=periodic,sync_interval=0.5${STRESS_OPTS:+,$STRESS_OPTS} \
 	"$SRC" "$MNT" 2>"$T/daemon.log" &
 PID=$!
 for _ in $(seq 200); do
@@ -41,7 +42,7 @@ rc=0
 timeout $((SECS + 120)) "$STRESS" "$MNT" "$SRC" "$SECS" "$WORKERS" || rc=$?
 mountpoint -q "$MNT" || { echo "the daemon is gone"; cat "$T/daemon.log"; exit 1; }
 getfattr -n user.memmapfs.stats --only-values "$MNT" 2>/dev/null |
-	grep -E '"(windows_evicted|sigbus_recovered|msync_calls)"' | tr -d ',' |
+	grep -E '"(windows_evicted|sigbus_recovered|msync_calls|bytes_released)"' | tr -d ',' |
 	sed 's/^ */  /'
 kill -TERM "$PID"
 status=0
