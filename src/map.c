@@ -844,12 +844,13 @@ unsigned int mmfs_map_window_count(struct mmfs_map *map)
 
 void mmfs_map_release_pages(struct mmfs_pinned *p)
 {
+	/* every window pinned by one request belongs to one map */
+	off_t size = p->count ? mmfs_map_size(p->win[0]->map) : 0;
+
 	for (int i = 0; i < p->count; i++) {
 		struct mmfs_window *w = p->win[i];
-		struct mmfs_map *map = w->map;
-		struct mmfs_engine *eng = map->eng;
+		struct mmfs_engine *eng = w->map->eng;
 		uint64_t W = eng->cfg.window, start = w->index * W;
-		off_t size = mmfs_map_size(map);
 		size_t data, len;
 
 		/* A whole window at a time, once reads have covered its data

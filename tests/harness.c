@@ -2,7 +2,6 @@
  * a broken daemon must fail a test, never hang the suite. */
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>

@@ -75,7 +75,7 @@ cat >"$OUT/machine.json" <<EOF
  "disk": "$(df --output=source /var/tmp | tail -1)",
  "fs": "$(df --output=fstype /var/tmp | tail -1)",
  "size": "$SIZE", "runtime_s": $RUNTIME, "quick": "${QUICK:-no}",
- "passes": $PASSES,
+ "passes": $PASSES, "meta_n": $META_N,
  "memmapfs_best": "$BEST_OPTS", "memmapfs_single": "$SINGLE_OPTS"}
 EOF
 
