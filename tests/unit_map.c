@@ -636,7 +636,9 @@ START_TEST(test_release_pages_drops_clean_pages_keeps_dirty_ones)
 	ck_assert(mincore(view, size, vec) == 0);
 	for (size_t i = 0; i < size / page; i++)
 		after += vec[i] & 1;
-	ck_assert_msg(after >= 1 && after <= 2, "%zu pages still cached",
+	/* of 128: the dirty one, and a few the kernel may keep (pages it
+	 * could not isolate at that moment) */
+	ck_assert_msg(after >= 1 && after <= 8, "%zu pages still cached",
 		      after);
 	ck_assert(vec[4 * W / page] & 1); /* the dirty one */
 	ck_assert_uint_eq(mmfs_stat_get(&stats.bytes_released), size);
