@@ -618,7 +618,7 @@ void mmfs_io_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		read_by_fd(req, h, size, off);
 		return;
 	}
-	rc = mmfs_map_pin(map, off, size, &p);
+	rc = mmfs_map_pin_read(map, off, size, &p);
 	if (rc == -EIO) {
 		fuse_reply_err(req, EIO); /* the data vanished behind us */
 		return;
@@ -899,7 +899,7 @@ void mmfs_io_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 int mmfs_io_set_size(struct mmfs_fs *fs, struct mmfs_inode *inode, int hfd,
 		     off_t size)
 {
-	struct mmfs_map *map = map_of(inode);
+	struct mmfs_map *map;
 	char path[MMFS_PROC_PATH_MAX];
 	int rc = 0;
 
@@ -910,17 +910,20 @@ int mmfs_io_set_size(struct mmfs_fs *fs, struct mmfs_inode *inode, int hfd,
 
 		return c ? mmfs_cow_truncate(c, size) : rc;
 	}
-	if (map && mmfs_map_writable(map))
-		return mmfs_map_truncate(map, size);
-	if (map)
-		mmfs_map_set_size(map, size);
 	mmfs_proc_path(path, inode->fd);
-	rc = hfd >= 0 ? ftruncate(hfd, size) : truncate(path, size);
-	if (rc == -1) {
-		rc = -errno;
-		if (map)
-			mmfs_map_refresh_size(map);
-		return rc;
+	/* No map yet: one being made now must not read the size from
+	 * before the truncate (get_map makes it under the inode lock). */
+	mmfs_lock(&inode->lock);
+	map = inode->map;
+	if (map) {
+		mmfs_unlock(&inode->lock);
+		if (mmfs_map_writable(map))
+			return mmfs_map_truncate(map, size);
+		return mmfs_map_truncate_fd(map, size, hfd,
+					    hfd >= 0 ? NULL : path);
 	}
-	return 0;
+	rc = hfd >= 0 ? ftruncate(hfd, size) : truncate(path, size);
+	rc = rc == -1 ? -errno : 0;
+	mmfs_unlock(&inode->lock);
+	return rc;
 }

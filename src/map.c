@@ -87,6 +87,17 @@ struct mmfs_map {
 	 * kernel get EIO, not a silent end of file, until the size is set
 	 * through the mount again or the file grows back. */
 	off_t gone_from, gone_to;
+	/* Sizes set through the mount win over an fstat taken before
+	 * them: size_gen counts them and resizing is nonzero while a
+	 * truncate is between setting the size and the file having it
+	 * (both map lock). */
+	unsigned int size_gen;
+	int resizing;
+	/* Reads replying from pinned pages, by the epoch they began in (a
+	 * truncate through the map flips the epoch and waits for the reads
+	 * of the old one: those of the new one see its size). Map lock. */
+	unsigned int epoch;
+	int readers[2];
 	gint64 mtime_stamp; /* atomic: coarse ns of our last mtime update */
 	int refs;	    /* atomic: the owner, plus sync passes at work */
 	GQueue dirty;	    /* dirty windows; map lock */
@@ -803,18 +814,32 @@ static void set_size(struct mmfs_map *map, off_t size)
 {
 	map->size = size;
 	map->gone_from = map->gone_to = 0;
+	map->size_gen++;
 }
+
+int (*mmfs_fstat_hook)(int fd, struct stat *st) = fstat;
 
 off_t mmfs_map_refresh_size(struct mmfs_map *map)
 {
 	struct stat st;
+	unsigned int gen;
+	off_t size;
 
-	if (fstat(map->fd, &st) == -1)
+	mmfs_lock(&map->lock);
+	gen = map->size_gen;
+	mmfs_unlock(&map->lock);
+	if (mmfs_fstat_hook(map->fd, &st) == -1)
 		return -errno;
 	mmfs_lock(&map->lock);
-	learn_size(map, st.st_size);
+	/* An fstat that raced a size set through the mount may predate
+	 * it: learning from it would take a truncate for a cut behind our
+	 * back (reads past the new end would get EIO, not end of file) or
+	 * undo it. The size set through the mount is the newer truth. */
+	if (gen == map->size_gen && !map->resizing)
+		learn_size(map, st.st_size);
+	size = map->size;
 	mmfs_unlock(&map->lock);
-	return st.st_size;
+	return size;
 }
 
 /* Does a read at off start in data that vanished behind our back? */
@@ -880,6 +905,15 @@ void mmfs_map_unpin(struct mmfs_pinned *p)
 {
 	for (int i = 0; i < p->count; i++)
 		g_atomic_int_add(&p->win[i]->pins, -1);
+	if (p->reader) {
+		struct mmfs_map *map = p->reader;
+
+		mmfs_lock(&map->lock);
+		if (--map->readers[p->epoch] == 0 && map->resizing)
+			g_cond_broadcast(&map->changed);
+		mmfs_unlock(&map->lock);
+		p->reader = NULL;
+	}
 	if (p->iov != p->iov_inline) {
 		g_free(p->iov);
 		g_free(p->win);
@@ -888,6 +922,8 @@ void mmfs_map_unpin(struct mmfs_pinned *p)
 	p->iov = p->iov_inline;
 	p->win = p->win_inline;
 }
+
+static int log_fault_now(struct fault_log *fl);
 
 int mmfs_map_pin(struct mmfs_map *map, off_t off, size_t size,
 		 struct mmfs_pinned *p)
@@ -900,6 +936,7 @@ int mmfs_map_pin(struct mmfs_map *map, off_t off, size_t size,
 	p->bytes = 0;
 	p->iov = p->iov_inline;
 	p->win = p->win_inline;
+	p->reader = NULL;
 	if (size == 0 || off < 0)
 		return off < 0 ? -EINVAL : 0;
 	fsize = mmfs_map_size(map);
@@ -909,8 +946,18 @@ int mmfs_map_pin(struct mmfs_map *map, off_t off, size_t size,
 		if (fsize < 0)
 			return (int)fsize;
 	}
-	if (off >= fsize)
-		return read_in_gone(map, off) ? -EIO : 0;
+	if (off >= fsize) {
+		if (!read_in_gone(map, off))
+			return 0;
+		if (log_fault_now(&map->eng->fault_log))
+			mmfs_log(LOG_WARNING,
+				 "%s: read of %zu at %lld answered EIO: the "
+				 "file was cut short behind the mount to %lld, "
+				 "and the kernel was promised the data%s",
+				 map->label, size, (long long)off,
+				 (long long)fsize, map->eng->fault_log.note);
+		return -EIO;
+	}
 	end = MIN(off + (off_t)size, fsize);
 	k0 = (uint64_t)off / W;
 	k1 = (uint64_t)(end - 1) / W;
@@ -936,6 +983,60 @@ int mmfs_map_pin(struct mmfs_map *map, off_t off, size_t size,
 		p->count++;
 	}
 	p->bytes = (size_t)(end - off);
+	return 0;
+}
+
+/* Keep only what lies before the end of file as it is now. */
+static void pin_clamp(struct mmfs_pinned *p, off_t off, off_t size)
+{
+	off_t left;
+
+	if (off + (off_t)p->bytes <= size)
+		return;
+	left = size > off ? size - off : 0;
+	p->bytes = (size_t)left;
+	for (int i = 0; i < p->count; i++) {
+		size_t take = MIN(p->iov[i].iov_len, (size_t)left);
+
+		p->iov[i].iov_len = take;
+		left -= (off_t)take;
+		if (take == 0) {
+			/* nothing of this window (nor the ones after) */
+			for (int j = i; j < p->count; j++)
+				g_atomic_int_add(&p->win[j]->pins, -1);
+			p->count = i;
+			break;
+		}
+	}
+}
+
+int mmfs_map_pin_read(struct mmfs_map *map, off_t off, size_t size,
+		      struct mmfs_pinned *p)
+{
+	unsigned int e;
+	off_t now;
+	int rc;
+
+	/* Registered before pinning: a truncate that flips the epoch
+	 * after this waits for us; one that flipped it before has set its
+	 * size, which the clamp below sees. */
+	mmfs_lock(&map->lock);
+	e = map->epoch & 1;
+	map->readers[e]++;
+	mmfs_unlock(&map->lock);
+	rc = mmfs_map_pin(map, off, size, p);
+	p->reader = map;
+	p->epoch = (int)e;
+	if (rc) {
+		mmfs_map_unpin(p);
+		return rc;
+	}
+	if (p->bytes) {
+		mmfs_lock(&map->lock);
+		now = map->size;
+		mmfs_unlock(&map->lock);
+		pin_clamp(p, off, now);
+	}
 	return 0;
 }
 
@@ -977,10 +1078,10 @@ void mmfs_map_fault(struct mmfs_map *map, off_t off, size_t len)
 	mmfs_stat_add(&map->eng->stats->sigbus_recovered, 1);
 	if (log_fault_now(&map->eng->fault_log))
 		mmfs_log(LOG_WARNING,
-			 "%s: fault on mapped memory at %lld (the file was "
-			 "cut short behind the mount, or an I/O error or a "
-			 "full disk); its size is now %lld%s",
-			 map->label, (long long)off, (long long)size,
+			 "%s: fault on mapped memory in %zu at %lld (the "
+			 "file was cut short behind the mount, or an I/O "
+			 "error or a full disk); its size is now %lld%s",
+			 map->label, len, (long long)off, (long long)size,
 			 map->eng->fault_log.note);
 	if (size >= 0)
 		drop_windows(map,
@@ -1331,20 +1432,64 @@ void mmfs_map_set_size(struct mmfs_map *map, off_t size)
 	mmfs_unlock(&map->lock);
 }
 
-int mmfs_map_truncate(struct mmfs_map *map, off_t size)
-{
-	/* Known before the file changes: a read already in flight that
-	 * then faults past the new end is expected, not news. */
-	mmfs_map_set_size(map, size);
-	if (ftruncate(map->fd, size) == -1) {
-		int err = -errno;
+#define CUT_WAIT_US (2 * G_USEC_PER_SEC)
 
+int mmfs_map_truncate_fd(struct mmfs_map *map, off_t size, int fd,
+			 const char *path)
+{
+	gint64 deadline = g_get_monotonic_time() + CUT_WAIT_US;
+	int rc, err = 0, waited = 0, shrink;
+	unsigned int old;
+
+	/* Shrinking, the size is known before the file changes: a read
+	 * that pins from then on stops at the new end. Reads already past
+	 * it (their replies are copied by the kernel straight from the
+	 * mapping, and a page gone under that copy fails the whole request
+	 * with EIO) finish first: a native read racing a truncate gets
+	 * short data, never an error. Bounded, so that a stuck reply can
+	 * delay a truncate, never stop it. Growing, the size is known only
+	 * once the file has it: a read before that would fault past the
+	 * old end. */
+	mmfs_lock(&map->lock);
+	map->resizing++;
+	shrink = size < map->size;
+	if (shrink) {
+		set_size(map, size);
+		old = map->epoch++ & 1;
+		while (map->readers[old]) {
+			waited = 1;
+			if (!mmfs_cond_wait_until(&map->changed, &map->lock,
+						  deadline))
+				break;
+		}
+		if (waited)
+			mmfs_stat_add(&map->eng->stats->truncate_waits, 1);
+	}
+	mmfs_unlock(&map->lock);
+	if (fd >= 0)
+		rc = ftruncate(fd, size);
+	else
+		rc = truncate(path, size);
+	if (rc == -1)
+		err = -errno;
+	mmfs_lock(&map->lock);
+	if (!err && !shrink)
+		set_size(map, size);
+	map->resizing--;
+	map->size_gen++;
+	mmfs_unlock(&map->lock);
+	if (err) {
 		mmfs_map_refresh_size(map);
 		return err;
 	}
 	drop_windows(map, (off_t)round_up((size_t)size, map->eng->cfg.window),
 		     0, 0);
 	return 0;
+}
+
+int mmfs_map_truncate(struct mmfs_map *map, off_t size)
+{
+	return mmfs_map_truncate_fd(map, size, map->fd, NULL);
 }
 
 void mmfs_map_prefetch(struct mmfs_map *map)

@@ -92,11 +92,42 @@ static struct mmfs_map *open_map(const char *name)
 	return map;
 }
 
+/* A read as the daemon serves it (io.c): pin the windows, let "the
+ * kernel" copy from them (a guarded copy; a fault fails the request with
+ * EIO, as the kernel does when it cannot copy a reply), unpin. */
+static ssize_t daemon_read(struct mmfs_map *map, void *buf, size_t size,
+			   off_t off)
+{
+	struct mmfs_pinned p;
+	size_t done = 0;
+	int rc = mmfs_map_pin_read(map, off, size, &p);
+
+	if (rc == -ENOMEM) {
+		mmfs_stat_add(&stats.budget_fallbacks, 1);
+		return pread(mmfs_map_fd(map), buf, size, off);
+	}
+	if (rc)
+		return rc;
+	for (int i = 0; i < p.count; i++) {
+		char *src = p.iov[i].iov_base;
+
+		if (mmfs_guard_copy((char *)buf + done, src, p.iov[i].iov_len,
+				    src, src + p.iov[i].iov_len)) {
+			mmfs_map_unpin(&p);
+			mmfs_map_fault(map, off, p.bytes);
+			return -EIO;
+		}
+		done += p.iov[i].iov_len;
+	}
+	mmfs_map_unpin(&p);
+	return (ssize_t)done;
+}
+
 static void check_read(struct mmfs_map *map, off_t off, size_t size,
 		       ssize_t expect)
 {
 	char *buf = g_malloc(size + 1);
-	ssize_t n = mmfs_map_read(map, buf, size, off);
+	ssize_t n = daemon_read(map, buf, size, off);
 
 	ck_assert_msg(n == expect, "read %zu at %lld: got %zd, want %zd", size,
 		      (long long)off, n, expect);
@@ -190,7 +221,7 @@ START_TEST(test_pinned_windows_are_never_evicted)
 	/* the budget is all pinned: a fifth window cannot be had */
 	ck_assert_int_eq(mmfs_map_pin(map, 9 * W, 10, &extra), -ENOMEM);
 	/* copies still work, by pread */
-	ck_assert_int_eq(mmfs_map_read(map, buf, 10, 9 * W), 10);
+	ck_assert_int_eq(daemon_read(map, buf, 10, 9 * W), 10);
 	ck_assert(buf[7] == pattern(9 * W + 7));
 	ck_assert_uint_eq(mmfs_stat_get(&stats.budget_fallbacks), 1);
 	for (int i = 0; i < 4; i++)
@@ -253,7 +284,7 @@ START_TEST(test_write_past_eof_leaves_a_hole)
 	ck_assert(stat(path("f"), &st) == 0);
 	ck_assert_int_eq(st.st_size, 10 * W + 3);
 	ck_assert_int_lt(st.st_blocks, 64); /* the gap was not allocated */
-	ck_assert_int_eq(mmfs_map_read(map, buf, 4, 5 * W), 4);
+	ck_assert_int_eq(daemon_read(map, buf, 4, 5 * W), 4);
 	ck_assert(memcmp(buf, "\0\0\0\0", 4) == 0);
 	mmfs_map_free(map);
 }
@@ -274,6 +305,99 @@ START_TEST(test_truncate_then_read)
 	ck_assert_uint_eq(mmfs_map_window_count(map), 1);
 	ck_assert_uint_eq(mmfs_stat_get(&stats.windows_current), 1);
 	mmfs_map_free(map);
+}
+END_TEST
+
+/* The fstat hook: the size is read, then (before the map learns it) a
+ * truncate through the map runs, as on another request's thread. */
+static struct mmfs_map *stale_map;
+static off_t stale_cut;
+
+static int fstat_then_truncate(int fd, struct stat *st)
+{
+	int rc = fstat(fd, st);
+
+	mmfs_fstat_hook = fstat;
+	ck_assert_int_eq(mmfs_map_truncate(stale_map, stale_cut), 0);
+	return rc;
+}
+
+START_TEST(test_stale_fstat_does_not_undo_a_truncate)
+{
+	engine(W, 64 * W);
+	close(make_file("f", 4 * W));
+	struct mmfs_map *map = open_map("f");
+
+	check_read(map, 0, 4 * W, 4 * W);
+	stale_map = map;
+	stale_cut = 100;
+	mmfs_fstat_hook = fstat_then_truncate;
+	/* the fstat saw 4W, but the truncate to 100 came after it */
+	ck_assert_int_eq(mmfs_map_refresh_size(map), 100);
+	ck_assert_int_eq(mmfs_map_size(map), 100);
+	ck_assert_int_eq(mmfs_map_refresh_size(map), 100);
+	/* past the new end is the end of file, not data gone (EIO) */
+	check_read(map, 2 * W, 100, 0);
+	check_read(map, 50, 100, 50);
+	ck_assert_uint_eq(mmfs_stat_get(&stats.sigbus_recovered), 0);
+	mmfs_map_free(map);
+}
+END_TEST
+
+struct cutter {
+	struct mmfs_map *map;
+	off_t size;
+	int done; /* atomic */
+};
+
+static gpointer cut(gpointer p)
+{
+	struct cutter *c = p;
+
+	ck_assert_int_eq(mmfs_map_truncate(c->map, c->size), 0);
+	g_atomic_int_set(&c->done, 1);
+	return NULL;
+}
+
+START_TEST(test_truncate_waits_for_replies_copied_from_its_pages)
+{
+	struct cutter c = { .size = W / 2 };
+	struct mmfs_pinned p;
+	char *buf = g_malloc(2 * W);
+	size_t done = 0;
+	GThread *t;
+
+	engine(W, 64 * W);
+	close(make_file("f", 4 * W));
+	c.map = open_map("f");
+	/* a reply from the windows is being copied ... */
+	ck_assert_int_eq(mmfs_map_pin_read(c.map, W, 2 * W, &p), 0);
+	ck_assert_uint_eq(p.bytes, 2 * W);
+	/* ... when a truncate through the mount cuts under it */
+	t = g_thread_new("cut", cut, &c);
+	g_usleep(200 * 1000);
+	ck_assert_msg(!g_atomic_int_get(&c.done),
+		      "the truncate cut pages a reply was being copied from");
+	for (int i = 0; i < p.count; i++) {
+		char *src = p.iov[i].iov_base;
+
+		ck_assert_int_eq(mmfs_guard_copy(buf + done, src,
+						 p.iov[i].iov_len, src,
+						 src + p.iov[i].iov_len),
+				 0);
+		done += p.iov[i].iov_len;
+	}
+	for (size_t i = 0; i < done; i++)
+		ck_assert(buf[i] == pattern(W + (off_t)i));
+	mmfs_map_unpin(&p);
+	g_thread_join(t);
+	ck_assert(g_atomic_int_get(&c.done));
+	ck_assert_uint_eq(mmfs_stat_get(&stats.truncate_waits), 1);
+	/* a read pinned after the cut sees the new end */
+	check_read(c.map, 0, 2 * W, W / 2);
+	check_read(c.map, W, 10, 0);
+	mmfs_map_free(c.map);
+	g_free(buf);
 }
 END_TEST
 
@@ -358,6 +482,9 @@ START_TEST(test_full_filesystem_gives_enospc_not_sigbus)
 	/* and reads of the hole still work (tmpfs cannot even back a read
 	 * fault with a page now: the engine reads it with pread) */
 	memset(block, 0xff, 4096);
+	/* the engine's own read falls back to pread on a fault inside the
+	 * file; the daemon's zero-copy reply cannot (see the README's
+	 * known limitations) */
 	ck_assert_int_eq(mmfs_map_read(map, block, 4096, 1 << 20), 4096);
 	ck_assert(block[100] == 0);
 	mmfs_map_free(map);
@@ -381,7 +508,7 @@ START_TEST(test_map_and_fd_writes_see_each_other)
 	ck_assert(pread(fd, buf, 6, W - 3) == 6);
 	ck_assert(memcmp(buf, "MAPPED", 6) == 0);
 	ck_assert(pwrite(fd, "BYFD", 4, 100) == 4);
-	ck_assert_int_eq(mmfs_map_read(map, buf, 4, 100), 4);
+	ck_assert_int_eq(daemon_read(map, buf, 4, 100), 4);
 	ck_assert(memcmp(buf, "BYFD", 4) == 0);
 	close(fd);
 	mmfs_map_free(map);
@@ -449,7 +576,7 @@ static gpointer work(gpointer p)
 				wk->failed = 1;
 			memcpy(wk->model + at, buf, len);
 		} else {
-			ssize_t n = mmfs_map_read(wk->map, buf, len, base + at);
+			ssize_t n = daemon_read(wk->map, buf, len, base + at);
 
 			if (n != (ssize_t)len ||
 			    memcmp(buf, wk->model + at, len) != 0)
@@ -505,10 +632,13 @@ END_TEST
 
 struct racer {
 	struct mmfs_map **maps;
-	GRWLock *cuts; /* no copy in flight on a file being cut (a fault
-			* there is the guard's business, tested elsewhere;
-			* it cannot work under TSan) or written (the data
-			* race would be the test's own) */
+	GRWLock *cuts; /* no copy in flight on a file being written (the
+			* data race would be the test's own); reads race
+			* the truncates freely, as through the mount, and
+			* must never fault (no guard needed: none under
+			* TSan) nor fail */
+	GMutex *sizes; /* writes and truncates of a file, one at a time,
+			* as the kernel's i_rwsem makes them */
 	const char *solo;
 	int id;
 	int failed;
@@ -531,20 +661,22 @@ static gpointer race_io(gpointer p)
 		case 0: /* reads and writes anywhere, growing files again */
 			if (g_rand_boolean(r)) {
 				g_rw_lock_reader_lock(&rc->cuts[f]);
-				n = mmfs_map_read(map, buf, len, at);
+				n = daemon_read(map, buf, len, at);
 				g_rw_lock_reader_unlock(&rc->cuts[f]);
 			} else {
+				g_mutex_lock(&rc->sizes[f]);
 				g_rw_lock_writer_lock(&rc->cuts[f]);
 				n = mmfs_map_write(map, buf, len, at, 0);
 				g_rw_lock_writer_unlock(&rc->cuts[f]);
+				g_mutex_unlock(&rc->sizes[f]);
 			}
 			if (n < 0 && n != -ENOMEM)
 				rc->failed = (int)-n;
 			break;
 		case 1: /* truncation, shrinking and growing */
-			g_rw_lock_writer_lock(&rc->cuts[f]);
+			g_mutex_lock(&rc->sizes[f]);
 			n = mmfs_map_truncate(map, at);
-			g_rw_lock_writer_unlock(&rc->cuts[f]);
+			g_mutex_unlock(&rc->sizes[f]);
 			if (n != 0)
 				rc->failed = (int)-n;
 			break;
@@ -557,7 +689,7 @@ static gpointer race_io(gpointer p)
 				break;
 			}
 			for (off_t o = 0; o < RACE_SIZE; o += W)
-				if (mmfs_map_read(m, buf, W, o) != W)
+				if (daemon_read(m, buf, W, o) != W)
 					rc->failed = 2;
 			mmfs_map_free(m);
 			op += 20;
@@ -572,6 +704,7 @@ START_TEST(test_truncate_evict_and_close_race_cleanly)
 {
 	struct mmfs_map *maps[RACE_FILES];
 	GRWLock cuts[RACE_FILES];
+	GMutex sizes[RACE_FILES];
 	struct racer rc[6];
 	GThread *t[6];
 	char name[16];
@@ -584,9 +717,11 @@ START_TEST(test_truncate_evict_and_close_race_cleanly)
 		close(make_file(name, RACE_SIZE));
 		maps[i] = open_map(name);
 		g_rw_lock_init(&cuts[i]);
+		g_mutex_init(&sizes[i]);
 	}
 	for (int i = 0; i < 6; i++) {
-		rc[i] = (struct racer){ .maps = maps, .cuts = cuts, .solo = solo,
+		rc[i] = (struct racer){ .maps = maps, .cuts = cuts, .sizes = sizes,
+				       .solo = solo,
 				       .id = i };
 		t[i] = g_thread_new("racer", race_io, &rc[i]);
 	}
@@ -599,6 +734,7 @@ START_TEST(test_truncate_evict_and_close_race_cleanly)
 	for (int i = 0; i < RACE_FILES; i++) {
 		mmfs_map_free(maps[i]);
 		g_rw_lock_clear(&cuts[i]);
+		g_mutex_clear(&sizes[i]);
 	}
 	g_free(solo);
 	/* every window accounted for exactly once */
@@ -715,6 +851,8 @@ int main(void)
 	tcase_add_test(tc, test_many_small_appends_cost_few_mappings);
 	tcase_add_test(tc, test_write_past_eof_leaves_a_hole);
 	tcase_add_test(tc, test_truncate_then_read);
+	tcase_add_test(tc, test_stale_fstat_does_not_undo_a_truncate);
+	tcase_add_test(tc, test_truncate_waits_for_replies_copied_from_its_pages);
 	tcase_add_test(tc, test_read_past_external_truncation_returns_eio);
 	tcase_add_test(tc, test_write_into_externally_truncated_range_falls_back);
 	tcase_add_test(tc, test_full_filesystem_gives_enospc_not_sigbus);

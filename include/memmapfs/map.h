@@ -11,6 +11,7 @@
 #define MEMMAPFS_MAP_H
 
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -97,6 +98,8 @@ struct mmfs_pinned {
 	struct iovec *iov;
 	struct mmfs_window **win;
 	int count;
+	struct mmfs_map *reader; /* set by mmfs_map_pin_read() */
+	int epoch;		 /* the reader's truncate epoch */
 	size_t bytes; /* < size when the file ends first; 0 at EOF */
 	struct iovec iov_inline[8];
 	struct mmfs_window *win_inline[8];
@@ -113,6 +116,12 @@ struct mmfs_pinned {
 int mmfs_map_pin(struct mmfs_map *map, off_t off, size_t size,
 		 struct mmfs_pinned *p);
 void mmfs_map_unpin(struct mmfs_pinned *p);
+
+/* mmfs_map_pin() for a read that replies from the pinned pages: what lies
+ * past the end of file once the windows are pinned is left out, so that a
+ * truncate through the map either waits for the pins or is seen here. */
+int mmfs_map_pin_read(struct mmfs_map *map, off_t off, size_t size,
+		      struct mmfs_pinned *p);
 
 /* The data under p has been copied where it is cached again (the mount's
  * own page cache). Once reads have covered a window's data (counted in
@@ -180,8 +189,15 @@ extern int (*mmfs_msync_hook)(void *addr, size_t len, int flags);
 void mmfs_map_fault(struct mmfs_map *map, off_t off, size_t len);
 
 /* Set the file's size (ftruncate) and drop windows wholly past the new
- * end. Returns 0 or -errno. */
+ * end. The size is known to the map first; pinned windows past it are
+ * waited for (up to 2 s) before the file is cut, so that no reply being
+ * copied from them loses its pages. Returns 0 or -errno. */
 int mmfs_map_truncate(struct mmfs_map *map, off_t size);
+
+/* mmfs_map_truncate() through another fd (fd >= 0) or by path (a map
+ * that may only read). */
+int mmfs_map_truncate_fd(struct mmfs_map *map, off_t size, int fd,
+			 const char *path);
 
 /* The file's size is about to be set to size by other means (a truncate
  * through an fd the map does not own): record it first, as
@@ -189,8 +205,13 @@ int mmfs_map_truncate(struct mmfs_map *map, off_t size);
 void mmfs_map_set_size(struct mmfs_map *map, off_t size);
 
 /* The file changed size by other means (fallocate, copy_file_range, a
- * write on the fd path): re-read it. Returns the size or -errno. */
+ * write on the fd path): re-read it. An fstat that raced a size set
+ * through the map (which is newer) is not learnt from. Returns the size
+ * the map now knows, or -errno. */
 off_t mmfs_map_refresh_size(struct mmfs_map *map);
+
+/* fstat as the engine calls it for sizes: a test may interpose here. */
+extern int (*mmfs_fstat_hook)(int fd, struct stat *st);
 
 /* Size as the map knows it (tracks writes through the map). */
 off_t mmfs_map_size(struct mmfs_map *map);

@@ -28,6 +28,8 @@
 			    "pinned")                                          \
 	X(map_failures, "mmap calls that failed (served by fd instead)")       \
 	X(sigbus_recovered, "faults on mapped memory turned into errors")      \
+	X(truncate_waits, "truncates that waited for replies being copied "    \
+			  "from the pages they cut")                           \
 	X(files_mapped, "files with a mapping now")                            \
 	X(msync_calls, "msync(MS_SYNC) calls")                                 \
 	X(bytes_synced, "bytes in ranges synced")                              \
