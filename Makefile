@@ -53,7 +53,7 @@ FUZZ_TARGETS := options sizes config control
 DEPS_STAMP := $(if $(NODEPS),,deps)
 
 .PHONY: all check deps run stop install uninstall clean tests lint \
-	memcheck stress tsan fuzz bench bench-quick bench-levers
+	memcheck stress stress-loop tsan fuzz bench bench-quick bench-levers
 # keep test objects (they are intermediate files of the pattern rules)
 .SECONDARY:
 all: $(BIN)
@@ -108,6 +108,24 @@ memcheck: $(BIN)
 stress: $(BIN) $(BUILD)/tests/stress
 	@$(GSLICE_ENV) MEMMAPFS_BIN=$(abspath $(BIN)) \
 		STRESS_BIN=$(abspath $(BUILD)/tests/stress) tests/stress.sh
+
+# For anyone changing the engine (not part of CI): the short sanitized
+# stress STRESS_LOOP times (default 30); stops at the first failure and
+# keeps its log in $(BUILD)/stress-loop/.
+STRESS_LOOP ?= 30
+stress-loop:
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined \
+		build-address-undefined/memmapfs \
+		build-address-undefined/tests/stress
+	@mkdir -p build-address-undefined/stress-loop; \
+	for i in $$(seq 1 $(STRESS_LOOP)); do \
+		log=build-address-undefined/stress-loop/run-$$i.log; \
+		if $(MAKE) --no-print-directory stress \
+			SANITIZE=address,undefined STRESS_SECONDS=20 \
+			>$$log 2>&1; then echo "stress-loop: run $$i/$(STRESS_LOOP) passed"; \
+		else echo "stress-loop: run $$i/$(STRESS_LOOP) FAILED, see $$log"; \
+			tail -20 $$log; exit 1; fi; \
+	done
 
 # The engine's unit tests under ThreadSanitizer.
 TSAN_TESTS := unit_inode unit_map unit_sync unit_cow

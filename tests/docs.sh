@@ -9,10 +9,12 @@ fail=0
 
 opts=$("$BIN" --help | grep -oE -- '-o [a-z_]+=?' | sed 's/^-o //' | grep -vx opt | sort -u)
 [ -n "$opts" ] || { echo "no options in --help?"; exit 1; }
+# whole words: "lock" must not be found in "block"
 for o in $opts; do
-	grep -q -- "$o" "$TOP/man/memmapfs.8" ||
+	name=${o%=}
+	grep -qw -- "$name" "$TOP/man/memmapfs.8" ||
 		{ echo "  man page does not describe $o"; fail=1; }
-	grep -q -- "-o $o" "$TOP/README.md" ||
+	grep -qE -- "-o $name([^a-z_]|\$)" "$TOP/README.md" ||
 		{ echo "  README does not describe -o $o"; fail=1; }
 done
 for key in threads timeout allow_other clone_fd window max_mapped mmap_min \
@@ -23,9 +25,9 @@ done
 # every statistics counter is named in the man page and the README
 for key in $(sed -n 's/^[[:space:]]*X(\([a-z_]*\),.*/\1/p' \
 	"$TOP/include/memmapfs/stats.h"); do
-	grep -q "$key" "$TOP/man/memmapfs.8" ||
+	grep -qw -- "$key" "$TOP/man/memmapfs.8" ||
 		{ echo "  man page does not name the counter $key"; fail=1; }
-	grep -q "$key" "$TOP/README.md" ||
+	grep -qw -- "$key" "$TOP/README.md" ||
 		{ echo "  README does not name the counter $key"; fail=1; }
 done
 lint=$(groff -ww -t -man -z "$TOP/man/memmapfs.8" 2>&1)

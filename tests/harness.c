@@ -72,6 +72,18 @@ int harness_init(void)
 	return 1;
 }
 
+int harness_need_root(const char *test)
+{
+	const char *ci = getenv("CI");
+
+	if (geteuid() == 0)
+		return 1;
+	if (ci && strcmp(ci, "true") == 0)
+		ck_abort_msg("CI=true: %s needs root and may not skip", test);
+	fprintf(stderr, "SKIP %s: needs root\n", test);
+	return 0;
+}
+
 /* Empty the directory dirfd (then closed) with *at() calls, so depth
  * past PATH_MAX is no obstacle; never enters another filesystem (a mount
  * still there, or one that died). */

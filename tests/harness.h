@@ -30,6 +30,11 @@ struct harness_mount {
  * returns 0, unless CI=true, where it fails the run instead. */
 int harness_init(void);
 
+/* For a test that needs root: 1 when running as root. Otherwise it
+ * prints a SKIP naming the test and returns 0, except under CI=true
+ * (CI runs as root), where it fails the test instead. */
+int harness_need_root(const char *test);
+
 /* Unmount anything left under the run's root and remove it. */
 void harness_cleanup(void);
 

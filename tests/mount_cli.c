@@ -149,7 +149,7 @@ START_TEST(test_missing_dev_fuse_exits_1_and_says_so)
 	char *out;
 	const char *argv[] = { "unshare", "-m", "sh", "-c", cmd, NULL };
 
-	if (geteuid() != 0)
+	if (!harness_need_root("test_missing_dev_fuse_exits_1_and_says_so"))
 		return; /* needs a private mount namespace */
 	/* Hide /dev/fuse in a private mount namespace. */
 	snprintf(cmd, sizeof(cmd),
@@ -176,7 +176,7 @@ START_TEST(test_mount_not_permitted_exits_1)
 	const char *argv[] = { "/usr/bin/timeout", "20", bin(), "-f",
 			       m.src,		   m.mnt, NULL };
 
-	if (geteuid() != 0)
+	if (!harness_need_root("test_mount_not_permitted_exits_1"))
 		return;
 	/* nobody may not mount on root's directory. */
 	ck_assert_int_eq(harness_as_user(NOBODY, NOBODY, run_as_nobody,

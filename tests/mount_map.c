@@ -426,10 +426,8 @@ START_TEST(test_full_disk_gives_enospc_to_the_writer)
 	int fd, hole;
 	ssize_t n;
 
-	if (geteuid() != 0) {
-		fprintf(stderr, "SKIP full-disk mount test: needs root\n");
+	if (!harness_need_root("test_full_disk_gives_enospc_to_the_writer"))
 		return;
-	}
 	m.log_may_warn = 1; /* a store into the hole faults, and is logged */
 	memset(block, 'f', 1 << 20);
 	ck_assert(mount("tmpfs", m.src, "tmpfs", 0, "size=4m") == 0);
