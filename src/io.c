@@ -572,10 +572,12 @@ static void read_by_fd(fuse_req_t req, struct mmfs_handle *h, size_t size,
 			break;
 		done += (size_t)n;
 	}
-	fuse_reply_buf(req, buf, done);
-	free(buf);
+	/* counted before the reply: a reader that then reads the stats
+	 * must see its own request */
 	mmfs_stat_add(&stats->read_requests_fd, 1);
 	mmfs_stat_add(&stats->bytes_read, done);
+	fuse_reply_buf(req, buf, done);
+	free(buf);
 }
 
 static void cow_read(fuse_req_t req, struct mmfs_cow *c, size_t size,
