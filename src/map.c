@@ -1425,13 +1425,6 @@ int mmfs_engine_sync_all(struct mmfs_engine *eng, int periodic_only,
 	return first;
 }
 
-void mmfs_map_set_size(struct mmfs_map *map, off_t size)
-{
-	mmfs_lock(&map->lock);
-	set_size(map, size);
-	mmfs_unlock(&map->lock);
-}
-
 #define CUT_WAIT_US (2 * G_USEC_PER_SEC)
 
 int mmfs_map_truncate_fd(struct mmfs_map *map, off_t size, int fd,

@@ -199,11 +199,6 @@ int mmfs_map_truncate(struct mmfs_map *map, off_t size);
 int mmfs_map_truncate_fd(struct mmfs_map *map, off_t size, int fd,
 			 const char *path);
 
-/* The file's size is about to be set to size by other means (a truncate
- * through an fd the map does not own): record it first, as
- * mmfs_map_truncate() does. Re-read the size if that then fails. */
-void mmfs_map_set_size(struct mmfs_map *map, off_t size);
-
 /* The file changed size by other means (fallocate, copy_file_range, a
  * write on the fd path): re-read it. An fstat that raced a size set
  * through the map (which is newer) is not learnt from. Returns the size
