@@ -889,40 +889,78 @@ START_TEST(test_concurrent_writers_from_several_threads)
 }
 END_TEST
 
-static int append_lines(const char *path)
+/* Each appender writes 500 records of 14 bytes, "K NNNNNNNNNNN\n" (K the
+ * appender, N its sequence number), one write(2) each. */
+#define APPENDERS 4
+#define APPENDS 500
+#define RECORD 14
+
+static int append_lines(const char *path, int k)
 {
 	int fd = open(path, O_WRONLY | O_APPEND);
 	char line[32];
 
-	for (int i = 0; i < 500; i++) {
-		int n = snprintf(line, sizeof(line), "%6d %06d\n", getpid() % 1000000, i);
+	for (int i = 0; i < APPENDS; i++) {
+		int n = snprintf(line, sizeof(line), "%1d %011d\n", k, i);
 
-		if (write(fd, line, n) != n)
+		if (n != RECORD || write(fd, line, n) != n)
 			return 1;
 	}
-	return 0;
+	return close(fd) == 0 ? 0 : 1;
+}
+
+/* Every record of every appender is there, whole (not interleaved with
+ * another), once, and in the order its appender wrote it. */
+static void assert_appended_records(const char *data, size_t len)
+{
+	int next[APPENDERS] = { 0 };
+
+	ck_assert_uint_eq(len, APPENDERS * APPENDS * RECORD);
+	for (size_t at = 0; at < len; at += RECORD) {
+		const char *r = data + at;
+		char *end;
+		long k, i;
+
+		ck_assert_msg(r[1] == ' ' && r[RECORD - 1] == '\n',
+			      "record at %zu is torn: %.14s", at, r);
+		k = r[0] - '0';
+		ck_assert_msg(k >= 0 && k < APPENDERS, "record at %zu: %.14s",
+			      at, r);
+		i = strtol(r + 2, &end, 10);
+		ck_assert_msg(end == r + RECORD - 1,
+			      "record at %zu is torn: %.14s", at, r);
+		ck_assert_msg(i == next[k],
+			      "appender %ld: record %ld where %d was due "
+			      "(at %zu)", k, i, next[k], at);
+		next[k]++;
+	}
+	for (int k = 0; k < APPENDERS; k++)
+		ck_assert_int_eq(next[k], APPENDS);
 }
 
 START_TEST(test_concurrent_appenders_from_several_processes)
 {
-	pid_t kids[4];
+	pid_t kids[APPENDERS];
 	size_t len;
 	char *back;
 
 	put(P(m.mnt, "log"), "");
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < APPENDERS; i++) {
 		kids[i] = fork();
 		if (kids[i] == 0)
-			_exit(append_lines(P(m.mnt, "log")));
+			_exit(append_lines(P(m.mnt, "log"), i));
 	}
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < APPENDERS; i++) {
 		int status;
 
 		waitpid(kids[i], &status, 0);
 		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
+	back = get_file(P(m.mnt, "log"), &len);
+	assert_appended_records(back, len);
+	g_free(back);
 	back = get_file(P(m.src, "log"), &len);
-	ck_assert_uint_eq(len, 4 * 500 * 14);
+	assert_appended_records(back, len);
 	g_free(back);
 }
 END_TEST
