@@ -168,7 +168,7 @@ BENCH_OUT ?= bench-results/$(shell date -u +%Y%m%d-%H%M)
 bench: $(BIN)
 	@tests/bench/bench.sh $(BENCH_OUT)
 bench-quick: $(BIN)
-	@tests/bench/bench.sh bench-results/quick quick
+	@BENCH_STRICT=1 tests/bench/bench.sh bench-results/quick quick
 # memmapfs' options one at a time against its defaults (one pass)
 bench-levers: $(BIN)
 	@tests/bench/bench.sh $(BENCH_OUT)-levers levers

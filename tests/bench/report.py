@@ -237,3 +237,26 @@ try:
 except (OSError, subprocess.CalledProcessError) as e:
     print(f"report: no chart ({e})", file=sys.stderr)
 print(open(os.path.join(OUT, "table.md")).read())
+
+# BENCH_STRICT=1: a harness that silently drops a figure must fail. Every
+# system asked for has every workload of this kind of run, in every pass,
+# with a positive value (the tarball mix runs only in the full run).
+if os.environ.get("BENCH_STRICT") == "1":
+    expected = [w for w, _ in WORKLOADS
+                if machine["quick"] == "no" or not w.startswith(("tar-", "rm-"))]
+    missing = []
+    for s in machine.get("systems", "").split():
+        for w in expected:
+            for p in range(1, machine["passes"] + 1):
+                r = by_pass.get((s, w), {}).get(p)
+                if not r or not r["value"] or r["value"] <= 0:
+                    missing.append(f"{s} {w} (pass {p})")
+    if not machine.get("systems"):
+        missing.append("machine.json names no systems")
+    if missing:
+        print("bench: figures missing: " + ", ".join(missing), file=sys.stderr)
+        for s, n in notes.items():
+            print(f"bench: note for {s}: {n}", file=sys.stderr)
+        sys.exit(1)
+    print(f"bench: every figure present ({len(expected)} workloads, "
+          f"{len(machine['systems'].split())} systems, {machine['passes']} pass(es))")
