@@ -583,7 +583,7 @@ static void read_by_fd(fuse_req_t req, struct mmfs_handle *h, size_t size,
 static void cow_read(fuse_req_t req, struct mmfs_cow *c, size_t size,
 		     off_t off)
 {
-	struct mmfs_stats *stats = &mmfs_fs_of(req)->stats; /* before replying */
+	struct mmfs_stats *stats = &mmfs_fs_of(req)->stats;
 	char *buf = malloc(size ? size : 1);
 	ssize_t n;
 
@@ -592,12 +592,12 @@ static void cow_read(fuse_req_t req, struct mmfs_cow *c, size_t size,
 		return;
 	}
 	n = mmfs_cow_read(c, buf, size, off);
+	mmfs_stat_add(&stats->bytes_read, n > 0 ? n : 0);
 	if (n < 0)
 		fuse_reply_err(req, (int)-n);
 	else
 		fuse_reply_buf(req, buf, (size_t)n);
 	free(buf);
-	mmfs_stat_add(&stats->bytes_read, n > 0 ? n : 0);
 }
 
 void mmfs_io_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,

@@ -18,7 +18,10 @@
 #include <glib.h>
 
 #include "harness.h"
+#include "memmapfs/guard.h"
+#include "memmapfs/map.h"
 #include "memmapfs/mountinfo.h"
+#include "memmapfs/stats.h"
 
 #define START_TIMEOUT_MS 10000
 #define STOP_TIMEOUT_MS 15000
@@ -554,4 +557,35 @@ void harness_same(const char *what, const long r[2], const int e[2], int fds,
 		ck_abort_msg("%s:%d: %s: native %ld (%s), mount %ld (%s)", file,
 			     line, what, r[0], r[0] < 0 ? strerror(e[0]) : "ok",
 			     r[1], r[1] < 0 ? strerror(e[1]) : "ok");
+}
+
+/* A read of the engine as the daemon serves it (io.c): pin the windows, let "the
+ * kernel" copy from them (a guarded copy; a fault fails the request with
+ * EIO, as the kernel does when it cannot copy a reply), unpin. */
+ssize_t harness_engine_read(struct mmfs_map *map, struct mmfs_stats *stats,
+			    void *buf, size_t size, off_t off)
+{
+	struct mmfs_pinned p;
+	size_t done = 0;
+	int rc = mmfs_map_pin_read(map, off, size, &p);
+
+	if (rc == -ENOMEM) {
+		mmfs_stat_add(&stats->budget_fallbacks, 1);
+		return pread(mmfs_map_fd(map), buf, size, off);
+	}
+	if (rc)
+		return rc;
+	for (int i = 0; i < p.count; i++) {
+		char *src = p.iov[i].iov_base;
+
+		if (mmfs_guard_copy((char *)buf + done, src, p.iov[i].iov_len,
+				    src, src + p.iov[i].iov_len)) {
+			mmfs_map_unpin(&p);
+			mmfs_map_fault(map, off, p.bytes);
+			return -EIO;
+		}
+		done += p.iov[i].iov_len;
+	}
+	mmfs_map_unpin(&p);
+	return (ssize_t)done;
 }

@@ -118,4 +118,12 @@ void harness_same(const char *what, const long r[2], const int e[2], int fds,
 #define SAME(m, expr) SAME_(expr, 0, m)
 #define SAME_FD(m, expr) SAME_(expr, 1, m)
 
+struct mmfs_map;
+struct mmfs_stats;
+/* A read of the engine as the daemon serves it: pinned windows copied
+ * with a guard (a fault ends it with -EIO, as the kernel ends a reply it
+ * cannot copy); a full budget reads by fd and counts budget_fallbacks. */
+ssize_t harness_engine_read(struct mmfs_map *map, struct mmfs_stats *stats,
+			    void *buf, size_t size, off_t off);
+
 #endif

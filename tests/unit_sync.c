@@ -17,6 +17,8 @@
 #include "memmapfs/map.h"
 #include "memmapfs/sync.h"
 
+#include "harness.h"
+
 #define W (64 * 1024)
 
 static char dir[] = "/var/tmp/mmfs-sync.XXXXXX";
@@ -224,7 +226,8 @@ START_TEST(test_pass_over_10000_clean_files_and_one_dirty_page_is_one_msync)
 
 		snprintf(name, sizeof(name), "f%05d", i);
 		maps[i] = new_map(name, 4096);
-		ck_assert_int_eq(mmfs_map_read(maps[i], &byte, 1, 0), 1);
+		ck_assert_int_eq(
+			harness_engine_read(maps[i], &stats, &byte, 1, 0), 1);
 	}
 	ck_assert_uint_eq(mmfs_stat_get(&stats.windows_current), n);
 	write_at(maps[4321], 0, 4096, 0);
@@ -313,7 +316,9 @@ START_TEST(test_never_mode_does_not_msync_until_shutdown)
 	write_at(map, 0, 100, mmfs_sync_write_flags(s, map, O_WRONLY));
 	ck_assert_int_eq(mmfs_sync_on_close(s, map, mmfs_map_fd(map), 1), 0);
 	for (int i = 1; i < 8; i++) /* evicts the dirty window */
-		ck_assert_int_eq(mmfs_map_read(map, buf, 16, (off_t)i * W), 16);
+		ck_assert_int_eq(harness_engine_read(map, &stats, buf, 16,
+						     (off_t)i * W),
+				 16);
 	g_usleep(50000);
 	ck_assert_uint_gt(mmfs_stat_get(&stats.windows_evicted), 0);
 	ck_assert_uint_eq(ncalls(), 0);
@@ -419,7 +424,9 @@ START_TEST(test_evicting_a_dirty_window_syncs_it_first)
 	write_at(map, 100, 1000, 0);
 	ck_assert_uint_eq(ncalls(), 0);
 	for (int i = 1; i < 4; i++)
-		ck_assert_int_eq(mmfs_map_read(map, buf, 8, (off_t)i * W), 8);
+		ck_assert_int_eq(harness_engine_read(map, &stats, buf, 8,
+						     (off_t)i * W),
+				 8);
 	ck_assert_uint_gt(mmfs_stat_get(&stats.windows_evicted), 0);
 	ck_assert_uint_eq(ncalls(), 1);
 	ck_assert_uint_eq(call_len(0), 1100);

@@ -130,20 +130,6 @@ int mmfs_map_pin_read(struct mmfs_map *map, off_t off, size_t size,
  * the rest stay). Call before mmfs_map_unpin(). */
 void mmfs_map_release_pages(struct mmfs_pinned *p);
 
-/* Copy [off, off+size) out of the file. Returns the bytes read (short at
- * end of file), -EIO if the file shrank behind our back so that the range
- * is gone (the map then knows the new size), or -errno. When pinned
- * windows hold the whole budget, or a fault hits inside the file, the data
- * is read with pread instead (and counted so). */
-ssize_t mmfs_map_read(struct mmfs_map *map, void *buf, size_t size,
-		      off_t off);
-
-/* After a fault on [off, off+size) (from a copy, or the kernel failing to
- * copy from pinned windows): -EIO if the range now lies past the end of
- * the file, else read it into buf with pread. */
-ssize_t mmfs_map_read_fault(struct mmfs_map *map, void *buf, size_t size,
-			    off_t off);
-
 /* Copy buf into [off, off+size), extending the file first when the write
  * ends past it (blocks are reserved with fallocate, so a full disk is
  * ENOSPC, never SIGBUS). A fault while copying (a hole on a full disk, a
