@@ -38,13 +38,13 @@ LDLIBS_ALL  = $(PKG_LIBS) -lpthread -lm
 BIN        := $(if $(SANITIZE),$(BUILD)/memmapfs,memmapfs)
 LIB_SRCS   := src/log.c src/config.c src/mountinfo.c src/inode.c src/fs.c \
               src/guard.c src/stats.c src/map.c src/sync.c src/rules.c \
-              src/cow.c \
+              src/cow.c src/notify.c \
               src/io.c
 LIB_OBJS   := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 LIB        := $(BUILD)/libmemmapfs.a
 
 UNIT_TESTS  := unit_config unit_mountinfo unit_inode unit_map unit_sync \
-               unit_rules unit_cow
+               unit_rules unit_cow unit_notify
 MOUNT_TESTS := mount_cli mount_ops mount_map mount_sync mount_admin
 TEST_BINS   := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS) $(MOUNT_TESTS))
 HARNESS_OBJ := $(BUILD)/tests/harness.o
@@ -128,7 +128,7 @@ stress-loop:
 	done
 
 # The engine's unit tests under ThreadSanitizer.
-TSAN_TESTS := unit_inode unit_map unit_sync unit_cow
+TSAN_TESTS := unit_inode unit_map unit_sync unit_cow unit_notify
 tsan:
 	@$(MAKE) --no-print-directory SANITIZE=thread \
 		$(addprefix build-thread/tests/,$(TSAN_TESTS))

@@ -681,7 +681,40 @@ static const char *write_data(struct fuse_bufvec *in, size_t size, char **tmp)
 }
 
 /* A write in mode=cow (EROFS in mode=ro): into the private copy. */
-static void cow_write(fuse_req_t req, struct mmfs_handle *h,
+/* How long a worker waits for the kernel to drop a range (see notify.h:
+ * past it the reply goes out and the drop completes later). */
+#define INVAL_WAIT_US 100000
+
+/* After a write through an O_DIRECT fd, and before it is acknowledged:
+ * drop the range from the kernel's page cache of the file. The kernel
+ * invalidates it before sending an asynchronous (AIO, io_uring) direct
+ * write but not when it completes (a native filesystem does both), so
+ * pages that buffered readers loaded in between, from before the write,
+ * would be read after it. Writes of the writeback cache come from those
+ * pages and are left alone. */
+static void drop_direct_write_range(struct mmfs_fs *fs, fuse_ino_t ino,
+				    const struct fuse_file_info *fi, off_t off,
+				    size_t n)
+{
+	int rc;
+
+	if (!(fi->flags & O_DIRECT) || fi->writepage || !fs->notifier ||
+	    n == 0)
+		return;
+	rc = mmfs_notifier_inval(fs->notifier, ino, off, (int64_t)n,
+				 INVAL_WAIT_US);
+	mmfs_stat_add(&fs->stats.direct_write_invalidations, 1);
+	if (rc == -ETIMEDOUT)
+		mmfs_stat_add(&fs->stats.invalidation_timeouts, 1);
+	else if (rc && rc != -ENOENT)
+		mmfs_log(LOG_DEBUG, "dropping %zu at %lld of node %llu from the "
+			       "kernel's cache failed: %s",
+			       n, (long long)off, (unsigned long long)ino,
+			       strerror(-rc));
+}
+
+static void cow_write(fuse_req_t req, fuse_ino_t ino,
+		      const struct fuse_file_info *fi, struct mmfs_handle *h,
 		      struct fuse_bufvec *in, size_t size, off_t off)
 {
 	struct mmfs_fs *fs = mmfs_fs_of(req);
@@ -712,6 +745,7 @@ static void cow_write(fuse_req_t req, struct mmfs_handle *h,
 		return;
 	}
 	mmfs_stat_add(&fs->stats.bytes_written, (uint64_t)n);
+	drop_direct_write_range(fs, ino, fi, off, (size_t)n);
 	fuse_reply_write(req, (size_t)n);
 }
 
@@ -727,11 +761,10 @@ void mmfs_io_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
 	ssize_t n;
 	int rc;
 
-	(void)ino;
 	mmfs_stat_max(&fs->stats.largest_request, size);
 	h->wrote = 1;
 	if (fs->cfg->mode != MMFS_MODE_RW) {
-		cow_write(req, h, in, size, off);
+		cow_write(req, ino, fi, h, in, size, off);
 		return;
 	}
 	/* O_APPEND goes by fd: pwrite on an O_APPEND fd lands at the true
@@ -772,6 +805,7 @@ void mmfs_io_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
 		return;
 	}
 	mmfs_stat_add(&fs->stats.bytes_written, (uint64_t)n);
+	drop_direct_write_range(fs, ino, fi, off, (size_t)n);
 	fuse_reply_write(req, (size_t)n);
 }
 

@@ -305,6 +305,13 @@ static int stats_command(int argc, char **argv)
 
 /* Sync everything still dirty (after unmounting, so that no program
  * waits on the mount meanwhile) and say how much. */
+/* The notifier's call: drop a range of a node from the kernel's cache. */
+static int notify_kernel(void *se, uint64_t ino, int64_t off, int64_t len)
+{
+	return fuse_lowlevel_notify_inval_inode(se, (fuse_ino_t)ino,
+						(off_t)off, (off_t)len);
+}
+
 static int shutdown_sync(struct mmfs_fs *fs)
 {
 	unsigned int files;
@@ -497,7 +504,7 @@ int main(int argc, char *argv[])
 	struct fuse_session *se = NULL;
 	struct mmfs_config cfg;
 	struct mmfs_fs fs;
-	int source_fd, ret = 1, rc;
+	int source_fd, ret = 1, rc, se_busy = 0;
 
 	/* The kernel has already applied the caller's umask to every mode it
 	 * sends; the daemon's own must not be applied a second time. */
@@ -588,6 +595,11 @@ int main(int argc, char *argv[])
 	/* threads only now: fuse_daemonize() forks, and fork keeps none */
 	fs.syncer = mmfs_syncer_new(fs.engine, cfg.sync_mode,
 				    cfg.sync_interval, &fs.stats);
+	fs.notifier = mmfs_notifier_new(notify_kernel, se);
+	if (!fs.notifier)
+		mmfs_log(LOG_WARNING, "cannot start the notifier thread: "
+				      "O_DIRECT writes will not drop the "
+				      "kernel's stale pages");
 	if (cfg.writeback && cfg.mode != MMFS_MODE_RO) {
 		self_mnt = mnt;
 		mmfs_syncer_set_prepass(fs.syncer, flush_kernel_cache, NULL);
@@ -611,12 +623,20 @@ out_unmount:
 	notify_systemd("STOPPING=1\nSTATUS=unmounting and syncing");
 	fuse_session_unmount(se);
 	mmfs_log(LOG_INFO, "unmounted '%s'", mnt);
+	/* the connection is gone, so nothing it waited for is left */
+	if (mmfs_notifier_free(fs.notifier, 2000000) != 0) {
+		mmfs_log(LOG_WARNING, "the notifier thread is stuck in the "
+				      "kernel; leaving the session to it");
+		se_busy = 1;
+	}
+	fs.notifier = NULL;
 	if (fs.syncer && shutdown_sync(&fs) != 0)
 		ret = 1;
 out_signals:
 	fuse_remove_signal_handlers(se);
 out_session:
-	fuse_session_destroy(se);
+	if (!se_busy)
+		fuse_session_destroy(se);
 out_fs:
 	mmfs_fs_destroy(&fs);
 out_args:

@@ -11,6 +11,7 @@
 #include "memmapfs/cow.h"
 #include "memmapfs/inode.h"
 #include "memmapfs/map.h"
+#include "memmapfs/notify.h"
 #include "memmapfs/stats.h"
 #include "memmapfs/sync.h"
 
@@ -23,6 +24,9 @@ struct mmfs_fs {
 	struct mmfs_stats stats;
 	struct mmfs_engine *engine;
 	struct mmfs_syncer *syncer; /* started after daemonizing */
+	/* kernel cache invalidations (started after daemonizing; NULL
+	 * before, or if it could not start) */
+	struct mmfs_notifier *notifier;
 	char *root_path;	    /* SOURCE as /proc/self/fd shows it */
 	/* mode=cow: every private copy, by (st_dev, st_ino), for as long as
 	 * the daemon runs (the kernel forgetting an inode must not lose

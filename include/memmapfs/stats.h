@@ -31,6 +31,10 @@
 	X(truncate_waits, "truncates that waited for replies being copied "    \
 			  "from the pages they cut")                           \
 	X(files_mapped, "files with a mapping now")                            \
+	X(direct_write_invalidations, "O_DIRECT writes whose range was "       \
+	  "dropped from the kernel's page cache before the reply")             \
+	X(invalidation_timeouts, "of those, replies that did not wait for "    \
+	  "the kernel to finish (it still does)")                              \
 	X(msync_calls, "msync(MS_SYNC) calls")                                 \
 	X(bytes_synced, "bytes in ranges synced")                              \
 	X(sync_passes, "sync passes over all files (periodic and shutdown)")   \
