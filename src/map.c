@@ -1132,6 +1132,34 @@ static ssize_t write_by_fd(struct mmfs_map *map, const void *buf, size_t size,
 	return (ssize_t)done;
 }
 
+/* Whether every page under [addr, addr + len) of a window is in the page
+ * cache. A store into one that is not faults it in, and a fault on a
+ * shared file mapping reads around it (as much as the device's readahead,
+ * megabytes): a 4 KiB write would read megabytes it then never uses, and
+ * make preallocated (unwritten) ranges around it cached zeros, which
+ * SEEK_DATA reports as data. pwrite creates just the pages it writes. */
+static int pages_resident(const struct mmfs_engine *eng, char *addr,
+			  size_t len)
+{
+	uintptr_t lo = (uintptr_t)addr & ~(uintptr_t)(eng->page - 1);
+	uintptr_t hi = (uintptr_t)addr + len;
+	unsigned char vec[256];
+
+	while (lo < hi) {
+		size_t pages = (hi - lo + eng->page - 1) / eng->page;
+
+		if (pages > sizeof(vec))
+			pages = sizeof(vec);
+		if (mincore((void *)lo, pages * eng->page, vec) == -1)
+			return 1; /* cannot tell: the store still works */
+		for (size_t i = 0; i < pages; i++)
+			if (!(vec[i] & 1))
+				return 0;
+		lo += pages * eng->page;
+	}
+	return 1;
+}
+
 ssize_t mmfs_map_write(struct mmfs_map *map, const void *buf, size_t size,
 		       off_t off, int flags)
 {
@@ -1172,9 +1200,31 @@ ssize_t mmfs_map_write(struct mmfs_map *map, const void *buf, size_t size,
 	}
 	for (int i = 0; i < p.count; i++) {
 		const struct mmfs_window *w = p.win[i];
+		const char *src = (const char *)buf + done;
+		size_t len = p.iov[i].iov_len;
 
-		rc = mmfs_guard_copy(p.iov[i].iov_base, (const char *)buf + done,
-				     p.iov[i].iov_len, w->addr,
+		if (!pages_resident(map->eng, p.iov[i].iov_base, len)) {
+			struct stat st;
+			off_t at = off + (off_t)done;
+
+			/* the same pages, filled without a fault; they are
+			 * the window's, and synced with it. Not past the
+			 * file's true end: cut behind us, it is a fault. */
+			if (fstat(map->fd, &st) == 0 &&
+			    st.st_size < at + (off_t)len) {
+				mmfs_map_unpin(&p);
+				mmfs_map_fault(map, off, size);
+				goto by_fd;
+			}
+			if (pwrite(map->fd, src, len, at) != (ssize_t)len) {
+				mmfs_map_unpin(&p);
+				goto by_fd; /* it reports the errno */
+			}
+			mmfs_stat_add(&map->eng->stats->write_pages_filled, 1);
+			done += len;
+			continue;
+		}
+		rc = mmfs_guard_copy(p.iov[i].iov_base, src, len, w->addr,
 				     w->addr + map->eng->cfg.window);
 		if (rc) {
 			/* A hole on a full disk, or the file cut short:

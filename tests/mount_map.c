@@ -126,6 +126,59 @@ START_TEST(test_windows_outlive_a_close_so_the_next_open_is_warm)
 }
 END_TEST
 
+/* Holes stay holes: in a preallocated (unwritten) file, SEEK_DATA finds
+ * the pages written and nothing else, as natively (ext4 reports cached
+ * pages of unwritten extents as data, so a write that faulted in and read
+ * around its neighbours made all of them data). */
+static void seek_map(const char *path, off_t len, const off_t *writes,
+		     int nwrites, off_t out[8])
+{
+	char buf[8192];
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+
+	ck_assert(fd >= 0);
+	memset(buf, 'x', sizeof(buf));
+	ck_assert(fallocate(fd, 0, 0, len) == 0);
+	for (int i = 0; i < nwrites; i++)
+		ck_assert(pwrite(fd, buf, 5000, writes[i]) == 5000);
+	out[0] = lseek(fd, 0, SEEK_DATA);
+	out[1] = lseek(fd, 0, SEEK_HOLE);
+	for (int i = 0; i < 3; i++) {
+		out[2 + 2 * i] = lseek(fd, out[2 * i], SEEK_HOLE);
+		out[3 + 2 * i] = lseek(fd, out[2 + 2 * i], SEEK_DATA);
+	}
+	close(fd);
+}
+
+START_TEST(test_writes_into_preallocated_files_leave_holes_holes)
+{
+	static const off_t writes[] = { 172032, 1 << 20, 3 << 20 };
+	off_t native[8], mounted[8];
+	char name[32];
+
+	harness_start_ok(&m, NULL);
+	for (int n = 1; n <= 3; n++) {
+		snprintf(name, sizeof(name), "f%d", n);
+		seek_map(P(m.src, "%s", name), 4 << 20, writes, n, native);
+		snprintf(name, sizeof(name), "g%d", n);
+		seek_map(P(m.mnt, "%s", name), 4 << 20, writes, n, mounted);
+		/* the check means something: natively there are holes */
+		ck_assert_int_eq(native[0], 172032);
+		for (int i = 0; i < 8; i++)
+			ck_assert_msg(native[i] == mounted[i],
+				      "%d writes, lseek %d: native %lld, "
+				      "mount %lld", n, i, (long long)native[i],
+				      (long long)mounted[i]);
+	}
+	/* and the data is there */
+	char *back = get_file(P(m.src, "g3"), NULL);
+	ck_assert(back[172032] == 'x' && back[(3 << 20) + 4999] == 'x' &&
+		  back[(3 << 20) + 5000] == 0 && back[0] == 0);
+	g_free(back);
+	ck_assert_uint_gt(harness_stat(&m, "write_pages_filled"), 0);
+}
+END_TEST
+
 START_TEST(test_sequential_appends_grow_windows_in_place)
 {
 	char block[4096];
@@ -1027,6 +1080,7 @@ int main(void)
 	tcase_add_test(data, test_data_through_1m_windows_and_4m_budget);
 	tcase_add_test(data, test_windows_outlive_a_close_so_the_next_open_is_warm);
 	tcase_add_test(data, test_sequential_appends_grow_windows_in_place);
+	tcase_add_test(data, test_writes_into_preallocated_files_leave_holes_holes);
 	tcase_add_test(data, test_o_append_goes_to_the_true_end);
 	tcase_add_test(data, test_100k_random_operations_match_a_model);
 	tcase_add_test(faults,

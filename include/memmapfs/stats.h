@@ -14,6 +14,8 @@
 			  "after a read")                                      \
 	X(write_requests_mapped, "writes copied into a mapped window")         \
 	X(write_requests_fd, "writes served with pwrite (fd path)")            \
+	X(write_pages_filled, "parts of mapped writes into pages not yet "     \
+	  "cached, written with pwrite (no fault, no read-around)")            \
 	X(bytes_read, "bytes read, both paths")                                \
 	X(bytes_written, "bytes written, both paths")                          \
 	X(largest_request, "largest read or write request, bytes")             \
