@@ -9,7 +9,10 @@
 #                                 after another, one pass, no tarball
 #
 # BENCH_SYSTEMS overrides the systems; "memmapfs:OPTS" is memmapfs with
-# -o OPTS. BENCH_PASSES overrides the number of passes.
+# -o OPTS. BENCH_PASSES overrides the number of passes, BENCH_COLD_PASSES
+# that of the cold reads (5; 1 in the quick run), which run first, each on
+# a fresh mount and only recorded if nothing of the file was resident.
+# BENCH_ONLY=cold runs the cold reads alone.
 #
 # Needs root (mounts, dropping the page cache). Installs fio, bindfs,
 # mergerfs and gnuplot itself; a system that cannot be had is skipped with
@@ -44,7 +47,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 if [ "$QUICK" = quick ]; then
-	SIZE=64M SIZE_MB=64 RUNTIME=1 META_N=500 PASSES=1
+	SIZE=64M SIZE_MB=64 RUNTIME=1 META_N=500 PASSES=1 COLD_PASSES=1
 	SYSTEMS="native memmapfs"
 else
 	# Figures on a shared VM drift by tens of percent from one minute to
@@ -52,15 +55,18 @@ else
 	# is compared with native's in the same pass, and the report gives
 	# the median and the spread.
 	SIZE=1G SIZE_MB=1024 RUNTIME=5 META_N=10000 PASSES=${BENCH_PASSES:-3}
+	COLD_PASSES=${BENCH_COLD_PASSES:-5}
 	SYSTEMS="native memmapfs memmapfs-best memmapfs-single bindfs mergerfs passthrough_ll"
 fi
 if [ "$QUICK" = levers ]; then
 	PASSES=${BENCH_PASSES:-1}
+	COLD_PASSES=${BENCH_COLD_PASSES:-5}
 	SYSTEMS="native memmapfs memmapfs:threads=1 memmapfs:clone_fd \
 memmapfs:cache=keep memmapfs:advice=sequential memmapfs:preload=populate \
 memmapfs:window=256K memmapfs:window=16M memmapfs:writeback"
 fi
 SYSTEMS=${BENCH_SYSTEMS:-$SYSTEMS}
+if [ "${BENCH_ONLY:-}" = cold ]; then PASSES=0; fi
 # memmapfs' best options for this machine, chosen by measurement (the
 # README's Performance section says what was tried and rejected), and
 # cache=single, the memory lever, on its own
@@ -77,7 +83,7 @@ cat >"$OUT/machine.json" <<EOF
  "disk": "$(df --output=source /var/tmp | tail -1)",
  "fs": "$(df --output=fstype /var/tmp | tail -1)",
  "size": "$SIZE", "runtime_s": $RUNTIME, "quick": "${QUICK:-no}",
- "passes": $PASSES, "meta_n": $META_N,
+ "passes": $PASSES, "cold_passes": $COLD_PASSES, "meta_n": $META_N,
  "systems": "$(echo $SYSTEMS)",
  "memmapfs_best": "$BEST_OPTS", "memmapfs_single": "$SINGLE_OPTS"}
 EOF
@@ -121,6 +127,8 @@ cpu_of() { # utime+stime of a process, in seconds
 	awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' \
 		"/proc/$1/stat" 2>/dev/null || echo 0
 }
+
+DATA=data # the file fio works on, in DIR
 
 cached_kb() { awk '/^Cached:/ {print $2}' /proc/meminfo; }
 
@@ -199,7 +207,7 @@ fio_measure() {
 	k0=$(cached_kb)
 	c0=$(cpu_of "$PID")
 	# invalidate=0: the page cache is ours to manage (warm, or dropped)
-	if ! fio --name="$name" --filename="$DIR/data" --ioengine=psync \
+	if ! fio --name="$name" --filename="$DIR/$DATA" --ioengine=psync \
 		--invalidate=0 \
 		--output-format=json --output="$B/fio.json" "$@" \
 		>"$B/fio.err" 2>&1; then
@@ -230,12 +238,17 @@ PYEOF
 # mount plus the backing file (a FUSE overlay can cache both). Counted per
 # file (fincore), so nothing else that the drop evicted counts.
 page_cache() {
-	files="$DIR/data"
-	[ "$DIR" = "$S" ] || files="$files $S/data"
-	res=$(fincore -b -n -o RES $files 2>/dev/null |
-		awk '{ s += $1 } END { print s + 0 }')
-	record "$1" page-cache "$(calc "$res / $(stat -c %s "$S/data")")" \
+	record "$1" page-cache "$(calc "$(resident) / $(stat -c %s "$S/$DATA")")" \
 		"GiB per GiB"
+}
+
+# resident: bytes of $DATA in the page cache, through the mount and in
+# the backing file (fincore, per file)
+resident() {
+	files="$DIR/$DATA"
+	[ "$DIR" = "$S" ] || files="$files $S/$DATA"
+	fincore -b -n -o RES $files 2>/dev/null |
+		awk '{ s += $1 } END { print s + 0 }'
 }
 
 # The metadata and tarball runs create and delete tens of thousands of
@@ -281,18 +294,76 @@ workloads() { # system
 	fio_measure "$sys" randread-warm-2 read iops --rw=randread --bs=4k \
 		--size=$SIZE --numjobs=2 --time_based --runtime=$RUNTIME
 
-	# cold: the page cache dropped first
-	drop_caches
-	fio_measure "$sys" seqread-cold read bw --rw=read --bs=1M --size=$SIZE
-	page_cache "$sys"
-	drop_caches
-	fio_measure "$sys" randread-cold read iops --rw=randread --bs=4k \
-		--size=$SIZE --time_based --runtime=$RUNTIME
-
 	settle
 	fio_measure "$sys" randwrite write iops --rw=randwrite --bs=4k \
 		--size=$SIZE --time_based --runtime=$RUNTIME
 	rm -f "$DIR/data"
+}
+
+# Cold reads, apart from the rest (the README's "cold" promise): each on a
+# fresh mount (memmapfs keeps its windows mapped across opens, and mapped
+# pages survive drop_caches), the page cache dropped, and the figure is
+# only recorded if nothing of the file was resident when the clock
+# started: the backing file is checked first (before anything opens it
+# through the mount), then the file through the mount. Each system reads a
+# file of its own, all written together before the first pass, and the
+# order of systems turns from pass to pass: this VM's disk is a file on the
+# host, whose cache the guest cannot drop, so the first reader of a block
+# pays for the host too.
+make_cold_files() {
+	first=""
+	for sys in $SYSTEMS; do
+		f=$(wd "$sys")/src/cold
+		mkdir -p "$(dirname "$f")"
+		if [ -z "$first" ]; then
+			head -c "$SIZE_MB"M /dev/urandom >"$f"
+			first=$f
+		else
+			cp "$first" "$f"
+		fi
+	done
+	sync
+}
+
+cold_measure() { # system workload kind field fio-args...
+	sys=$1 name=$2
+	start "$sys" || return 0
+	DATA=cold
+	drop_caches
+	# the backing file first: opening the file through the mount may be
+	# what starts a system's preload (memmapfs' preload=willneed), which
+	# is that system at work, not a page left over
+	r0=$(fincore -b -n -o RES "$S/cold" 2>/dev/null | awk '{print $1 + 0}')
+	r1=0
+	[ "$DIR" = "$S" ] ||
+		r1=$(fincore -b -n -o RES "$DIR/cold" 2>/dev/null | awk '{print $1 + 0}')
+	if [ "${r0:-1}" -ne 0 ] || [ "${r1:-1}" -ne 0 ]; then
+		note "$sys" "$name (pass $PASS) not recorded: ${r0:-?} bytes of the backing file and ${r1:-?} through the mount resident at the start"
+	else
+		fio_measure "$@"
+		[ "$name" = seqread-cold ] && page_cache "$sys"
+	fi
+	DATA=data
+	stop "$sys"
+}
+
+cold_workloads() { # system
+	cold_measure "$1" seqread-cold read bw --rw=read --bs=1M --size=$SIZE
+	cold_measure "$1" randread-cold read iops --rw=randread --bs=4k \
+		--size=$SIZE --time_based --runtime=$RUNTIME
+}
+
+# rotated N WORDS...: the words turned left by N
+rotated() {
+	n=$1
+	shift
+	while [ "$n" -gt 0 ]; do
+		first=$1
+		shift
+		set -- "$@" "$first"
+		n=$((n - 1))
+	done
+	echo "$@"
 }
 
 files_workloads() { # system
@@ -334,9 +405,17 @@ print(d["create"], d["stat"], d["unlink"])')
 	fi
 }
 
-echo "bench: $SYSTEMS; files of $SIZE, $RUNTIME s a timed run; tarball ${TAR_MB} MB; $PASSES pass(es)"
+echo "bench: $SYSTEMS; files of $SIZE, $RUNTIME s a timed run; tarball ${TAR_MB} MB; $PASSES pass(es), $COLD_PASSES of cold reads"
+NSYS=$(echo $SYSTEMS | wc -w)
+make_cold_files
+for PASS in $(seq "$COLD_PASSES"); do
+	for sys in $(rotated $(((PASS - 1) % NSYS)) $SYSTEMS); do
+		echo "== cold pass $PASS: $sys"
+		cold_workloads "$sys"
+	done
+done
 for PASS in $(seq "$PASSES"); do
-for sys in $SYSTEMS; do
+for sys in $(rotated $(((PASS - 1) % NSYS)) $SYSTEMS); do
 	echo "== pass $PASS: $sys"
 	if start "$sys"; then
 		workloads "$sys"
