@@ -583,6 +583,7 @@ static void config_defaults(struct mmfs_config *cfg)
 	cfg->mmap_min = MMFS_DEFAULT_MMAP_MIN;
 	cfg->sync_mode = MMFS_DEFAULT_SYNC;
 	cfg->sync_interval = MMFS_DEFAULT_SYNC_INTERVAL;
+	cfg->cache = MMFS_DEFAULT_CACHE;
 }
 
 int mmfs_config_load_text(struct mmfs_config *cfg, const char *name,
@@ -903,12 +904,11 @@ void mmfs_config_print_help(const char *progname)
 	       "untouched)\n"
 	       "    -o max_private=SIZE    mode=cow: most private memory "
 	       "(default 1G)\n"
-	       "    -o cache=MODE          kernel page cache: auto (keep while "
-	       "unchanged;\n"
-	       "                           default), keep, none (direct I/O), "
-	       "or single\n"
-	       "                           (as auto, each byte read cached "
-	       "once)\n"
+	       "    -o cache=MODE          kernel page cache: single (default: "
+	       "as auto, each\n"
+	       "                           byte read cached once), auto (keep "
+	       "while unchanged),\n"
+	       "                           keep, or none (direct I/O)\n"
 	       "    -o writeback           the FUSE writeback cache (files in "
 	       "sync=immediate\n"
 	       "                           bypass it)\n"

@@ -641,7 +641,10 @@ void mmfs_io_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	 * kernel forget it, on other threads: the handle is not touched
 	 * again, and the map is held until its windows are unpinned. */
 	mmfs_map_hold(map);
-	single = mmfs_fs_of(req)->cfg->cache == MMFS_CACHE_SINGLE && p.bytes;
+	/* locked windows are meant to stay resident (and MADV_PAGEOUT
+	 * refuses them) */
+	single = mmfs_fs_of(req)->cfg->cache == MMFS_CACHE_SINGLE &&
+		 !mmfs_fs_of(req)->cfg->map.lock && p.bytes;
 	mmfs_stat_add(&stats->read_requests_mapped, 1);
 	mmfs_stat_add(&stats->reads_zero_copy, 1);
 	mmfs_stat_add(&stats->bytes_read, p.bytes);

@@ -3,7 +3,7 @@
 # evicted all the time) and a short sync interval, then check that the
 # daemon survived, stops cleanly, and logged nothing but the faults the
 # truncator provokes. STRESS_SECONDS (default 180), STRESS_WORKERS (default
-# 4) and STRESS_OPTS (more -o options, e.g. cache=single) may be set in the
+# 4) and STRESS_OPTS (more -o options, e.g. cache=auto) may be set in the
 # environment.
 set -eu
 

@@ -44,6 +44,8 @@ START_TEST(test_source_and_mountpoint_are_taken_in_order)
 	ck_assert_str_eq(cfg.mountpoint, "/mnt");
 	ck_assert_int_eq(cfg.threads, MMFS_DEFAULT_THREADS);
 	ck_assert(cfg.timeout == MMFS_DEFAULT_TIMEOUT);
+	/* the documented default (README, --help, man page) */
+	ck_assert_int_eq(cfg.cache, MMFS_CACHE_SINGLE);
 	ck_assert(!args_contain(&args, "/data"));
 	mmfs_config_free(&cfg);
 	fuse_opt_free_args(&args);

@@ -33,6 +33,9 @@ enum mmfs_cache {
 			    * window's backing pages go once reads have
 			    * covered it */
 };
+/* single: measured as fast as auto everywhere and faster on cold
+ * sequential reads, with half the memory (README, levers) */
+#define MMFS_DEFAULT_CACHE MMFS_CACHE_SINGLE
 #define MMFS_DEFAULT_THREADS 16	 /* upper bound of worker threads */
 #define MMFS_MAX_THREADS 1024
 
