@@ -683,7 +683,6 @@ static const char *write_data(struct fuse_bufvec *in, size_t size, char **tmp)
 	return *tmp;
 }
 
-/* A write in mode=cow (EROFS in mode=ro): into the private copy. */
 /* How long a worker waits for the kernel to drop a range (see notify.h:
  * past it the reply goes out and the drop completes later). */
 #define INVAL_WAIT_US 100000
@@ -716,6 +715,7 @@ static void drop_direct_write_range(struct mmfs_fs *fs, fuse_ino_t ino,
 			       strerror(-rc));
 }
 
+/* A write in mode=cow (EROFS in mode=ro): into the private copy. */
 static void cow_write(fuse_req_t req, fuse_ino_t ino,
 		      const struct fuse_file_info *fi, struct mmfs_handle *h,
 		      struct fuse_bufvec *in, size_t size, off_t off)

@@ -303,8 +303,6 @@ static int stats_command(int argc, char **argv)
 	return 0;
 }
 
-/* Sync everything still dirty (after unmounting, so that no program
- * waits on the mount meanwhile) and say how much. */
 /* The notifier's call: drop a range of a node from the kernel's cache. */
 static int notify_kernel(void *se, uint64_t ino, int64_t off, int64_t len)
 {
@@ -312,6 +310,8 @@ static int notify_kernel(void *se, uint64_t ino, int64_t off, int64_t len)
 						(off_t)off, (off_t)len);
 }
 
+/* Sync everything still dirty (after unmounting, so that no program
+ * waits on the mount meanwhile) and say how much. */
 static int shutdown_sync(struct mmfs_fs *fs)
 {
 	unsigned int files;

@@ -243,13 +243,19 @@ page_cache() {
 		"GiB per GiB"
 }
 
+# fincore_bytes FILE...: bytes of the files in the page cache (per file,
+# fincore); nothing at all if fincore could not tell
+fincore_bytes() {
+	fincore -b -n -o RES "$@" 2>/dev/null |
+		awk '{ s += $1; n++ } END { if (n) print s }'
+}
+
 # resident: bytes of $DATA in the page cache, through the mount and in
-# the backing file (fincore, per file)
+# the backing file
 resident() {
-	files="$DIR/$DATA"
-	[ "$DIR" = "$S" ] || files="$files $S/$DATA"
-	fincore -b -n -o RES $files 2>/dev/null |
-		awk '{ s += $1 } END { print s + 0 }'
+	if [ "$DIR" = "$S" ]; then r=$(fincore_bytes "$S/$DATA")
+	else r=$(fincore_bytes "$DIR/$DATA" "$S/$DATA"); fi
+	echo "${r:-0}"
 }
 
 # The metadata and tarball runs create and delete tens of thousands of
@@ -334,10 +340,10 @@ cold_measure() { # system workload kind field fio-args...
 	# the backing file first: opening the file through the mount may be
 	# what starts a system's preload (memmapfs' preload=willneed), which
 	# is that system at work, not a page left over
-	r0=$(fincore -b -n -o RES "$S/cold" 2>/dev/null | awk '{print $1 + 0}')
+	r0=$(fincore_bytes "$S/cold")
 	r1=0
-	[ "$DIR" = "$S" ] ||
-		r1=$(fincore -b -n -o RES "$DIR/cold" 2>/dev/null | awk '{print $1 + 0}')
+	[ "$DIR" = "$S" ] || r1=$(fincore_bytes "$DIR/cold")
+	# (a file fincore cannot tell about counts as not cold)
 	if [ "${r0:-1}" -ne 0 ] || [ "${r1:-1}" -ne 0 ]; then
 		note "$sys" "$name (pass $PASS) not recorded: ${r0:-?} bytes of the backing file and ${r1:-?} through the mount resident at the start"
 	else
