@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # `make run`: mount a ready example. Makes DEMO/source (once) with a few
 # files, mounts it on DEMO/mnt with memmapfs and says what to try.
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Install the Debian packages memmapfs needs to build and test it, and do
 # nothing (quickly) when they are all present. Uses sudo when not root.
 set -eu

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Private copy-on-write files for mode=cow (see cow.h).
  *
  * Layout of a copy: one reservation of cap bytes; its first file_len bytes
@@ -6,6 +7,7 @@
  * is charged to the budget once. Truncation replaces whole pages past the
  * new end with fresh anonymous zeros (uncharged until written again). */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -16,6 +18,8 @@
 #include "memmapfs/lock.h"
 #include "memmapfs/cow.h"
 #include "memmapfs/guard.h"
+#include "memmapfs/util.h"
+#include "memmapfs/inode.h"
 
 struct mmfs_cow {
 	GMutex lock; /* protects everything below and the copies */
@@ -30,11 +34,6 @@ struct mmfs_cow {
 	struct mmfs_cow_budget *budget;
 };
 
-static size_t round_up(size_t v, size_t a)
-{
-	return (v + a - 1) / a * a;
-}
-
 struct mmfs_cow *mmfs_cow_new(int fd, struct mmfs_cow_budget *budget)
 {
 	struct mmfs_cow *c;
@@ -46,9 +45,9 @@ struct mmfs_cow *mmfs_cow_new(int fd, struct mmfs_cow_budget *budget)
 	c->page = (size_t)sysconf(_SC_PAGESIZE);
 	c->size = st.st_size;
 	c->mtime = st.st_mtim;
-	c->file_len = round_up((size_t)st.st_size, c->page);
+	c->file_len = mmfs_round_up((size_t)st.st_size, c->page);
 	/* room to grow by the whole budget: address space only */
-	c->cap = c->file_len + round_up(budget->max, c->page) + c->page;
+	c->cap = c->file_len + mmfs_round_up(budget->max, c->page) + c->page;
 	c->budget = budget;
 	c->fd = dup(fd);
 	c->base = mmap(NULL, c->cap, PROT_READ | PROT_WRITE,
@@ -59,9 +58,10 @@ struct mmfs_cow *mmfs_cow_new(int fd, struct mmfs_cow_budget *budget)
 	    mmap(c->base, c->file_len, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_FIXED, c->fd, 0) == MAP_FAILED)
 		goto fail;
+	if (mmfs_guard_init() != 0)
+		goto fail;
 	c->touched = g_malloc0(c->cap / c->page / 8 + 1);
 	g_mutex_init(&c->lock);
-	mmfs_guard_init();
 	return c;
 fail:
 	if (c->base != MAP_FAILED && c->base)
@@ -124,12 +124,12 @@ static void release_pages(struct mmfs_cow *c, size_t from)
 {
 	size_t given = 0;
 
-	from = round_up(from, c->page);
+	from = mmfs_round_up(from, c->page);
 	if (from >= c->cap)
 		return;
 	for (size_t pg = from / c->page; pg < c->cap / c->page; pg++)
 		if (is_touched(c, pg)) {
-			c->touched[pg / 8] &= (uint8_t)~(1u << (pg % 8));
+			c->touched[pg / 8] &= (uint8_t) ~(1u << (pg % 8));
 			given++;
 		}
 	__atomic_fetch_sub(&c->budget->used, (uint64_t)given * c->page,
@@ -192,7 +192,8 @@ int mmfs_cow_truncate(struct mmfs_cow *c, off_t size)
 		return size < 0 ? -EINVAL : -ENOSPC;
 	}
 	if (size < c->size) {
-		size_t tail = round_up((size_t)size, c->page) - (size_t)size;
+		size_t tail =
+		    mmfs_round_up((size_t)size, c->page) - (size_t)size;
 
 		/* the rest of the last page must read zeros later */
 		if (tail) {
@@ -215,7 +216,7 @@ void mmfs_cow_stat(struct mmfs_cow *c, struct stat *st)
 {
 	mmfs_lock(&c->lock);
 	st->st_size = c->size;
-	st->st_blocks = (blkcnt_t)(round_up((size_t)c->size, 512) / 512);
+	st->st_blocks = (blkcnt_t)(mmfs_round_up((size_t)c->size, 512) / 512);
 	st->st_mtim = c->mtime;
 	st->st_ctim = c->mtime;
 	mmfs_unlock(&c->lock);
@@ -229,4 +230,62 @@ off_t mmfs_cow_size(struct mmfs_cow *c)
 	size = c->size;
 	mmfs_unlock(&c->lock);
 	return size;
+}
+
+void mmfs_cow_registry_init(struct mmfs_cow_registry *r, uint64_t max)
+{
+	g_mutex_init(&r->lock);
+	r->by_file =
+	    g_hash_table_new_full(mmfs_inode_key_hash, mmfs_inode_key_equal,
+				  g_free, (GDestroyNotify)mmfs_cow_free);
+	r->budget.max = max;
+	r->budget.used = 0;
+}
+
+void mmfs_cow_registry_clear(struct mmfs_cow_registry *r)
+{
+	if (!r->by_file)
+		return;
+	g_hash_table_destroy(r->by_file);
+	r->by_file = NULL;
+	g_mutex_clear(&r->lock);
+}
+
+struct mmfs_cow *mmfs_cow_find(struct mmfs_cow_registry *r, dev_t dev,
+			       ino_t ino)
+{
+	struct mmfs_inode_key key = {dev, ino};
+	struct mmfs_cow *c;
+
+	mmfs_lock(&r->lock);
+	c = g_hash_table_lookup(r->by_file, &key);
+	mmfs_unlock(&r->lock);
+	return c;
+}
+
+int mmfs_cow_get(struct mmfs_cow_registry *r, dev_t dev, ino_t ino,
+		 const char *path, struct mmfs_cow **out, int *made)
+{
+	struct mmfs_inode_key key = {dev, ino};
+	struct mmfs_cow *c;
+	int fd, rc = 0;
+
+	*made = 0;
+	mmfs_lock(&r->lock);
+	c = g_hash_table_lookup(r->by_file, &key);
+	if (!c) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		c = fd >= 0 ? mmfs_cow_new(fd, &r->budget) : NULL;
+		rc = c ? 0 : -errno;
+		if (fd >= 0)
+			close(fd);
+		if (c) {
+			g_hash_table_insert(r->by_file,
+					    g_memdup2(&key, sizeof(key)), c);
+			*made = 1;
+		}
+	}
+	mmfs_unlock(&r->lock);
+	*out = c;
+	return rc;
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* The SIGBUS guard (see guard.h). A thread-local jump buffer is armed
  * around each copy; the handler jumps back only for a fault inside the
  * armed range, so every other SIGBUS keeps its usual, fatal meaning. */

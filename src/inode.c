@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* The inode table (see inode.h). One mutex guards the hash table and the
  * lookup counts; it is never held across a system call other than close(). */
 #include <errno.h>
@@ -9,7 +10,8 @@
 guint mmfs_inode_key_hash(gconstpointer p)
 {
 	const struct mmfs_inode_key *k = p;
-	uint64_t h = (uint64_t)k->ino * 0x9E3779B97F4A7C15ull ^ (uint64_t)k->dev;
+	uint64_t h =
+	    (uint64_t)k->ino * 0x9E3779B97F4A7C15ull ^ (uint64_t)k->dev;
 
 	return (guint)(h ^ (h >> 32));
 }
@@ -36,7 +38,7 @@ static struct mmfs_inode *inode_new(int fd, const struct stat *st)
 
 static void inode_free(struct mmfs_inode *inode)
 {
-	mmfs_map_free(inode->map);
+	mmfs_map_close(inode->map);
 	close(inode->fd);
 	g_mutex_clear(&inode->lock);
 	g_free(inode);
@@ -76,7 +78,7 @@ void mmfs_inode_table_destroy(struct mmfs_inode_table *t)
 struct mmfs_inode *mmfs_inode_ref(struct mmfs_inode_table *t, int fd,
 				  const struct stat *st)
 {
-	struct mmfs_inode_key key = { st->st_dev, st->st_ino };
+	struct mmfs_inode_key key = {st->st_dev, st->st_ino};
 	struct mmfs_inode *inode, *fresh = NULL;
 
 	mmfs_lock(&t->lock);

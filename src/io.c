@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* The file-data half of the FUSE adapter: open handles and the requests
  * that move data. A handle either uses its file's mapping (the normal
  * case: reads reply straight from pinned windows, writes copy once into
@@ -16,6 +17,7 @@
 #include "memmapfs/lock.h"
 #include "memmapfs/io.h"
 #include "memmapfs/log.h"
+#include "memmapfs/policy.h"
 
 struct mmfs_handle {
 	struct mmfs_fs *fs;
@@ -35,7 +37,7 @@ static struct mmfs_handle *handle_of(const struct fuse_file_info *fi)
 	return (struct mmfs_handle *)(uintptr_t)fi->fh;
 }
 
-int mmfs_io_handle_fd(const struct fuse_file_info *fi)
+int mmfs_handle_fd(const struct fuse_file_info *fi)
 {
 	return fi->fh ? handle_of(fi)->fd : -1;
 }
@@ -45,7 +47,8 @@ int mmfs_io_handle_fd(const struct fuse_file_info *fi)
  * libfuse's buffers, not the application's), always close-on-exec. */
 static int backing_flags(int flags)
 {
-	return (flags & ~(O_NOFOLLOW | O_DIRECT | O_CREAT | O_EXCL)) | O_CLOEXEC;
+	return (flags & ~(O_NOFOLLOW | O_DIRECT | O_CREAT | O_EXCL)) |
+	       O_CLOEXEC;
 }
 
 /* Whether the kernel may keep its page cache of the file from earlier
@@ -82,10 +85,12 @@ static struct mmfs_map *map_of(struct mmfs_inode *inode)
 static int on_pseudo_fs(int fd)
 {
 	static const unsigned long magic[] = {
-		PROC_SUPER_MAGIC,   SYSFS_MAGIC,	 DEBUGFS_MAGIC,
-		TRACEFS_MAGIC,	    SECURITYFS_MAGIC,	 CGROUP_SUPER_MAGIC,
-		CGROUP2_SUPER_MAGIC, BPF_FS_MAGIC,	 EFIVARFS_MAGIC,
-		0x62656570 /* configfs */, PSTOREFS_MAGIC,
+	    PROC_SUPER_MAGIC,	 SYSFS_MAGIC,
+	    DEBUGFS_MAGIC,	 TRACEFS_MAGIC,
+	    SECURITYFS_MAGIC,	 CGROUP_SUPER_MAGIC,
+	    CGROUP2_SUPER_MAGIC, BPF_FS_MAGIC,
+	    EFIVARFS_MAGIC,	 0x62656570 /* configfs */,
+	    PSTOREFS_MAGIC,
 	};
 	struct statfs sf;
 
@@ -110,9 +115,8 @@ static struct mmfs_map *get_map(struct mmfs_fs *fs, struct mmfs_inode *inode)
 		/* read/write whenever we may, so one mapping serves every
 		 * open; a file we may only read gets a read-only map and
 		 * its writers use the fd path. ro and cow never write. */
-		fd = fs->cfg->mode == MMFS_MODE_RW
-			     ? open(path, O_RDWR | O_CLOEXEC)
-			     : -1;
+		fd = mmfs_fs_writes_source(fs) ? open(path, O_RDWR | O_CLOEXEC)
+					       : -1;
 		if (fd == -1) {
 			writable = 0;
 			fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -149,95 +153,15 @@ static void refuse_map(struct mmfs_handle *h, int err)
 	}
 }
 
-/* The file's path below SOURCE, as the kernel knows it now (renames
- * included), or NULL. */
-static char *relative_path(struct mmfs_fs *fs, struct mmfs_inode *inode)
-{
-	char proc[MMFS_PROC_PATH_MAX], link[PATH_MAX + 16];
-	size_t root = strlen(fs->root_path);
-	ssize_t n;
-
-	mmfs_proc_path(proc, inode->fd);
-	n = readlink(proc, link, sizeof(link) - 1);
-	if (n <= 0)
-		return NULL;
-	link[n] = '\0';
-	if (g_str_has_suffix(link, " (deleted)"))
-		link[n - 10] = '\0';
-	if (strncmp(link, fs->root_path, root) != 0)
-		return NULL;
-	if (root == 1) /* SOURCE is / */
-		return g_strdup(link + 1);
-	if (link[root] != '/' && link[root] != '\0')
-		return NULL;
-	return g_strdup(link[root] ? link + root + 1 : "");
-}
-
-void mmfs_io_policy(struct mmfs_fs *fs, struct mmfs_inode *inode,
-		    struct mmfs_policy *policy, const char **rule,
-		    int *overridden)
-{
-	const struct mmfs_rule *r = NULL;
-	int ov;
-
-	policy->sync = fs->syncer ? mmfs_syncer_mode(fs->syncer)
-				  : fs->cfg->sync_mode;
-	policy->advice = fs->cfg->map.advice;
-	policy->preload = fs->cfg->map.preload;
-	policy->mmap = 1;
-	if (fs->cfg->rules.list->len) {
-		char *path = relative_path(fs, inode);
-
-		if (path) {
-			r = mmfs_rules_match(&fs->cfg->rules, path);
-			g_free(path);
-		}
-		mmfs_policy_apply(policy, r);
-	}
-	mmfs_lock(&inode->lock);
-	ov = inode->sync_override;
-	mmfs_unlock(&inode->lock);
-	if (ov >= 0)
-		policy->sync = (enum mmfs_sync_mode)ov;
-	*rule = r ? r->name : NULL;
-	*overridden = ov >= 0;
-}
-
-static void give_policy(struct mmfs_fs *fs, struct mmfs_map *map,
-			const struct mmfs_policy *pol)
-{
-	struct mmfs_map_policy mp = mmfs_map_get_policy(map);
-
-	mp.advice = pol->advice;
-	mp.preload = pol->preload;
-	mmfs_map_set_policy(map, &mp);
-	mmfs_sync_configure(fs->syncer, map, pol->sync);
-}
-
-void mmfs_io_repolicy(struct mmfs_fs *fs, struct mmfs_inode *inode)
-{
-	struct mmfs_map *map = map_of(inode);
-	struct mmfs_policy pol;
-	const char *rule;
-	int ov;
-
-	if (!map)
-		return;
-	mmfs_io_policy(fs, inode, &pol, &rule, &ov);
-	give_policy(fs, map, &pol);
-}
-
 /* ---- mode=cow ---- */
 
 static struct mmfs_cow *cow_of(struct mmfs_fs *fs, struct mmfs_inode *inode)
 {
 	struct mmfs_cow *c = g_atomic_pointer_get(&inode->cow);
 
-	if (c || fs->cfg->mode != MMFS_MODE_COW)
+	if (c || !mmfs_fs_is_cow(fs))
 		return c;
-	mmfs_lock(&fs->cow_lock);
-	c = g_hash_table_lookup(fs->cows, &inode->key);
-	mmfs_unlock(&fs->cow_lock);
+	c = mmfs_cow_find(&fs->cows, inode->key.dev, inode->key.ino);
 	if (c)
 		g_atomic_pointer_set(&inode->cow, c);
 	return c;
@@ -249,46 +173,18 @@ static struct mmfs_cow *cow_get(struct mmfs_fs *fs, struct mmfs_inode *inode,
 {
 	char path[MMFS_PROC_PATH_MAX];
 	struct mmfs_cow *c = cow_of(fs, inode);
-	int fd;
+	int made;
 
 	if (c)
 		return c;
-	mmfs_lock(&fs->cow_lock);
-	c = g_hash_table_lookup(fs->cows, &inode->key);
-	if (!c) {
-		mmfs_proc_path(path, inode->fd);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		c = fd >= 0 ? mmfs_cow_new(fd, &fs->cow_budget) : NULL;
-		*err = c ? 0 : -errno;
-		if (fd >= 0)
-			close(fd);
-		if (c) {
-			struct mmfs_inode_key *key = g_new(struct mmfs_inode_key,
-							   1);
-
-			*key = inode->key;
-			g_hash_table_insert(fs->cows, key, c);
-			mmfs_stat_add(&fs->stats.cow_files, 1);
-		}
-	}
-	mmfs_unlock(&fs->cow_lock);
+	mmfs_proc_path(path, inode->fd);
+	*err = mmfs_cow_get(&fs->cows, inode->key.dev, inode->key.ino, path, &c,
+			    &made);
+	if (made)
+		mmfs_stat_add(&fs->stats.cow_files, 1);
 	if (c)
 		g_atomic_pointer_set(&inode->cow, c);
 	return c;
-}
-
-void mmfs_io_fix_attr(struct mmfs_fs *fs, struct stat *st)
-{
-	struct mmfs_inode_key key = { st->st_dev, st->st_ino };
-	struct mmfs_cow *c;
-
-	if (fs->cfg->mode != MMFS_MODE_COW || !S_ISREG(st->st_mode))
-		return;
-	mmfs_lock(&fs->cow_lock);
-	c = g_hash_table_lookup(fs->cows, &key);
-	mmfs_unlock(&fs->cow_lock);
-	if (c)
-		mmfs_cow_stat(c, st);
 }
 
 int mmfs_io_cow_touch(struct mmfs_fs *fs, struct mmfs_inode *inode)
@@ -311,58 +207,43 @@ static struct mmfs_map *handle_map(struct mmfs_fs *fs, struct mmfs_handle *h)
 		return map;
 	map = get_map(fs, h->inode);
 	if (map) {
-		give_policy(fs, map, &h->pol);
+		mmfs_policy_give(fs, map, &h->pol);
 		g_atomic_pointer_set(&h->map, map);
 	}
 	return map;
 }
 
-static struct mmfs_handle *handle_new(struct mmfs_fs *fs,
-				      struct mmfs_inode *inode, int fd,
-				      struct fuse_file_info *fi)
+/* Whether a regular file's handle h goes through the mapping; an existing
+ * map takes the handle's policy now (a rename may have changed it), and a
+ * hint that acts at open gets one at once. */
+static void choose_data_path(struct mmfs_fs *fs, struct mmfs_handle *h,
+			     const struct stat *st)
 {
-	struct mmfs_handle *h = malloc(sizeof(*h));
-	const char *rule;
-	struct stat st;
-	int ov;
+	struct mmfs_inode *inode = h->inode;
 
-	if (!h)
-		return NULL;
-	h->fs = fs;
-	h->fd = fd;
-	h->flags = fi->flags;
-	h->inode = inode;
-	h->map = NULL;
-	h->mapped = 0;
-	h->wrote = 0;
-	if (fstat(fd, &st) == -1)
-		memset(&st, 0, sizeof(st));
-	mmfs_io_policy(fs, inode, &h->pol, &rule, &ov);
-	if (S_ISREG(st.st_mode)) {
-		mmfs_lock(&inode->lock);
-		if (!inode->fs_checked) {
-			inode->fs_checked = 1;
-			if (on_pseudo_fs(fd))
-				inode->pseudo = inode->map_refused = 1;
-		}
-		mmfs_unlock(&inode->lock);
-		h->mapped = h->pol.mmap && !(fi->flags & O_DIRECT) &&
-			    !inode->map_refused &&
-			    (uint64_t)st.st_size >= fs->cfg->mmap_min;
-		/* an existing map takes the policy now (a rename may have
-		 * changed it); a hint that acts at open needs one at once */
-		if (map_of(inode) ||
-		    (h->mapped && st.st_size > 0 &&
-		     h->pol.preload == MMFS_PRELOAD_WILLNEED))
-			handle_map(fs, h);
-		if (h->map && h->mapped &&
-		    h->pol.preload == MMFS_PRELOAD_WILLNEED)
-			mmfs_map_prefetch(h->map);
+	mmfs_lock(&inode->lock);
+	if (!inode->fs_checked) {
+		inode->fs_checked = 1;
+		if (on_pseudo_fs(h->fd))
+			inode->pseudo = inode->map_refused = 1;
 	}
-	if (fs->cfg->mode == MMFS_MODE_COW)
-		cow_of(fs, inode);
-	fi->fh = (uintptr_t)h;
-	fi->keep_cache = keep_cache_and_restamp(inode, &st);
+	mmfs_unlock(&inode->lock);
+	h->mapped = h->pol.mmap && !(h->flags & O_DIRECT) &&
+		    !inode->map_refused &&
+		    (uint64_t)st->st_size >= fs->cfg->mmap_min;
+	if (map_of(inode) || (h->mapped && st->st_size > 0 &&
+			      h->pol.preload == MMFS_PRELOAD_WILLNEED))
+		handle_map(fs, h);
+	if (h->map && h->mapped && h->pol.preload == MMFS_PRELOAD_WILLNEED)
+		mmfs_map_prefetch(h->map);
+}
+
+/* What the kernel is told about caching the file's pages and flushing on
+ * close, for handle h. */
+static void set_kernel_cache(struct mmfs_fs *fs, const struct mmfs_handle *h,
+			     const struct stat *st, struct fuse_file_info *fi)
+{
+	fi->keep_cache = keep_cache_and_restamp(h->inode, st);
 	if (fs->cfg->cache == MMFS_CACHE_KEEP)
 		fi->keep_cache = 1;
 	if (fs->cfg->cache == MMFS_CACHE_NONE) {
@@ -373,7 +254,7 @@ static struct mmfs_handle *handle_new(struct mmfs_fs *fs,
 	 * we see them: files whose promise is immediate bypass it. */
 	if (fs->cfg->writeback && h->pol.sync == MMFS_SYNC_IMMEDIATE)
 		fi->direct_io = 1;
-	if (inode->pseudo) {
+	if (h->inode->pseudo) {
 		fi->direct_io = 1;
 		fi->keep_cache = 0;
 	}
@@ -381,14 +262,39 @@ static struct mmfs_handle *handle_new(struct mmfs_fs *fs,
 	 * sync error is left for the writers' close or fsync (a native
 	 * close(2) of a read-only fd reports none either): its close costs
 	 * no round trip. */
-	if ((fi->flags & O_ACCMODE) == O_RDONLY ||
-	    fs->cfg->mode != MMFS_MODE_RW)
+	if ((fi->flags & O_ACCMODE) == O_RDONLY || !mmfs_fs_writes_source(fs))
 		fi->noflush = 1;
-	mmfs_fs_track(fs, fs->open_files, h, 1);
+}
+
+static struct mmfs_handle *handle_new(struct mmfs_fs *fs,
+				      struct mmfs_inode *inode, int fd,
+				      struct fuse_file_info *fi)
+{
+	struct mmfs_handle *h = calloc(1, sizeof(*h));
+	const char *rule;
+	struct stat st;
+	int ov;
+
+	if (!h)
+		return NULL;
+	h->fs = fs;
+	h->fd = fd;
+	h->flags = fi->flags;
+	h->inode = inode;
+	if (fstat(fd, &st) == -1)
+		memset(&st, 0, sizeof(st));
+	mmfs_policy_resolve(fs, inode, &h->pol, &rule, &ov);
+	if (S_ISREG(st.st_mode))
+		choose_data_path(fs, h, &st);
+	if (mmfs_fs_is_cow(fs))
+		cow_of(fs, inode);
+	fi->fh = (uintptr_t)h;
+	set_kernel_cache(fs, h, &st, fi);
+	mmfs_fs_track(fs, h, mmfs_handle_free);
 	return h;
 }
 
-void mmfs_io_free_handle(void *handle)
+void mmfs_handle_free(void *handle)
 {
 	struct mmfs_handle *h = handle;
 
@@ -398,8 +304,8 @@ void mmfs_io_free_handle(void *handle)
 
 static void handle_free(struct mmfs_handle *h)
 {
-	mmfs_fs_track(h->fs, h->fs->open_files, h, 0);
-	mmfs_io_free_handle(h);
+	mmfs_fs_track(h->fs, h, NULL);
+	mmfs_handle_free(h);
 }
 
 /* The kernel's writeback cache may read pages of a file opened for
@@ -424,11 +330,11 @@ void mmfs_io_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct mmfs_handle *h;
 
 	if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC)) {
-		if (fs->cfg->mode == MMFS_MODE_RO) {
+		if (mmfs_fs_is_read_only(fs)) {
 			fuse_reply_err(req, EROFS);
 			return;
 		}
-		if (fs->cfg->mode == MMFS_MODE_COW) {
+		if (mmfs_fs_is_cow(fs)) {
 			/* the backing file is only ever read */
 			struct mmfs_cow *c = NULL;
 
@@ -470,9 +376,9 @@ static int open_or_create(int dirfd, const char *name, int flags, mode_t mode,
 	int tries, fd;
 
 	for (tries = 0; tries < 8; tries++) {
-		fd = openat(dirfd, name,
-			    backing_flags(flags) | O_CREAT | O_EXCL | O_NOFOLLOW,
-			    mode);
+		fd = openat(
+		    dirfd, name,
+		    backing_flags(flags) | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
 		if (fd >= 0) {
 			*created = 1;
 			return fd;
@@ -500,11 +406,8 @@ void mmfs_io_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct mmfs_handle *h;
 	int fd, pathfd, created = 0, rc;
 
-	rc = mmfs_fs_refuse_change(fs);
-	if (rc) {
-		fuse_reply_err(req, -rc);
+	if (mmfs_fs_refused(req))
 		return;
-	}
 	fd = open_or_create(dirfd, name, writeback_flags(fs, fi->flags, fi),
 			    mode, &created);
 	if (fd < 0) {
@@ -520,7 +423,8 @@ void mmfs_io_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (created) {
 		rc = mmfs_fs_own_new(req, dirfd, pathfd, mode);
 		if (rc) {
-			mmfs_log(LOG_ERR, "cannot give new file '%s' to uid %u: %s",
+			mmfs_log(LOG_ERR,
+				 "cannot give new file '%s' to uid %u: %s",
 				 name, fuse_req_ctx(req)->uid, strerror(-rc));
 			close(pathfd);
 			unlinkat(dirfd, name, 0);
@@ -580,8 +484,7 @@ static void read_by_fd(fuse_req_t req, struct mmfs_handle *h, size_t size,
 	free(buf);
 }
 
-static void cow_read(fuse_req_t req, struct mmfs_cow *c, size_t size,
-		     off_t off)
+static void cow_read(fuse_req_t req, struct mmfs_cow *c, size_t size, off_t off)
 {
 	struct mmfs_stats *stats = &mmfs_fs_of(req)->stats;
 	char *buf = malloc(size ? size : 1);
@@ -611,7 +514,7 @@ void mmfs_io_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 	(void)ino;
 	mmfs_stat_max(&stats->largest_request, size);
-	if (mmfs_fs_of(req)->cfg->mode == MMFS_MODE_COW &&
+	if (mmfs_fs_is_cow(mmfs_fs_of(req)) &&
 	    cow_of(mmfs_fs_of(req), h->inode)) {
 		cow_read(req, cow_of(mmfs_fs_of(req), h->inode), size, off);
 		return;
@@ -640,7 +543,7 @@ void mmfs_io_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	 * Once the reply is out the reader may close the file and the
 	 * kernel forget it, on other threads: the handle is not touched
 	 * again, and the map is held until its windows are unpinned. */
-	mmfs_map_hold(map);
+	mmfs_map_ref(map);
 	/* locked windows are meant to stay resident (and MADV_PAGEOUT
 	 * refuses them) */
 	single = mmfs_fs_of(req)->cfg->cache == MMFS_CACHE_SINGLE &&
@@ -654,11 +557,11 @@ void mmfs_io_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		sent = fuse_reply_buf(req, NULL, 0);
 	/* the kernel has copied it into the mount's page cache */
 	if (sent == 0 && single)
-		mmfs_map_release_pages(&p);
+		mmfs_map_pageout_read(&p);
 	mmfs_map_unpin(&p);
 	if (sent == -EFAULT)
 		mmfs_map_fault(map, off, p.bytes);
-	mmfs_map_release(map);
+	mmfs_map_unref(map);
 }
 
 /* The request's data as one piece of memory (copied only if libfuse gave
@@ -700,8 +603,7 @@ static void drop_direct_write_range(struct mmfs_fs *fs, fuse_ino_t ino,
 {
 	int rc;
 
-	if (!(fi->flags & O_DIRECT) || fi->writepage || !fs->notifier ||
-	    n == 0)
+	if (!(fi->flags & O_DIRECT) || fi->writepage || !fs->notifier || n == 0)
 		return;
 	rc = mmfs_notifier_inval(fs->notifier, ino, off, (int64_t)n,
 				 INVAL_WAIT_US);
@@ -709,10 +611,26 @@ static void drop_direct_write_range(struct mmfs_fs *fs, fuse_ino_t ino,
 	if (rc == -ETIMEDOUT)
 		mmfs_stat_add(&fs->stats.invalidation_timeouts, 1);
 	else if (rc && rc != -ENOENT)
-		mmfs_log(LOG_DEBUG, "dropping %zu at %lld of node %llu from the "
-			       "kernel's cache failed: %s",
-			       n, (long long)off, (unsigned long long)ino,
-			       strerror(-rc));
+		mmfs_log(LOG_DEBUG,
+			 "dropping %zu at %lld of node %llu from the "
+			 "kernel's cache failed: %s",
+			 n, (long long)off, (unsigned long long)ino,
+			 strerror(-rc));
+}
+
+/* The reply to a write that wrote n bytes at off (or failed, n < 0). */
+static void reply_written(fuse_req_t req, fuse_ino_t ino,
+			  const struct fuse_file_info *fi, off_t off, ssize_t n)
+{
+	struct mmfs_fs *fs = mmfs_fs_of(req);
+
+	if (n < 0) {
+		fuse_reply_err(req, (int)-n);
+		return;
+	}
+	mmfs_stat_add(&fs->stats.bytes_written, (uint64_t)n);
+	drop_direct_write_range(fs, ino, fi, off, (size_t)n);
+	fuse_reply_write(req, (size_t)n);
 }
 
 /* A write in mode=cow (EROFS in mode=ro): into the private copy. */
@@ -727,7 +645,7 @@ static void cow_write(fuse_req_t req, fuse_ino_t ino,
 	ssize_t n;
 	int err = 0;
 
-	if (fs->cfg->mode == MMFS_MODE_RO) {
+	if (mmfs_fs_is_read_only(fs)) {
 		fuse_reply_err(req, EROFS);
 		return;
 	}
@@ -742,14 +660,8 @@ static void cow_write(fuse_req_t req, fuse_ino_t ino,
 	n = mmfs_cow_write(c, data, size, off);
 	free(tmp);
 	mmfs_stat_set(&fs->stats.private_bytes,
-		      __atomic_load_n(&fs->cow_budget.used, __ATOMIC_RELAXED));
-	if (n < 0) {
-		fuse_reply_err(req, (int)-n);
-		return;
-	}
-	mmfs_stat_add(&fs->stats.bytes_written, (uint64_t)n);
-	drop_direct_write_range(fs, ino, fi, off, (size_t)n);
-	fuse_reply_write(req, (size_t)n);
+		      __atomic_load_n(&fs->cows.budget.used, __ATOMIC_RELAXED));
+	reply_written(req, ino, fi, off, n);
 }
 
 void mmfs_io_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
@@ -766,7 +678,7 @@ void mmfs_io_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
 
 	mmfs_stat_max(&fs->stats.largest_request, size);
 	h->wrote = 1;
-	if (fs->cfg->mode != MMFS_MODE_RW) {
+	if (!mmfs_fs_writes_source(fs)) {
 		cow_write(req, ino, fi, h, in, size, off);
 		return;
 	}
@@ -780,9 +692,9 @@ void mmfs_io_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
 			fuse_reply_err(req, ENOMEM);
 			return;
 		}
-		n = mmfs_map_write(map, data, size, off,
-				   mmfs_sync_write_flags(fs->syncer, map,
-							 h->flags));
+		n = mmfs_map_write(
+		    map, data, size, off,
+		    mmfs_sync_write_flags(fs->syncer, map, h->flags));
 		free(tmp);
 		/* O_SYNC also wants the metadata (mtime) on disk */
 		if (n > 0 && (h->flags & O_SYNC) == O_SYNC &&
@@ -803,13 +715,7 @@ void mmfs_io_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
 				n = rc;
 		}
 	}
-	if (n < 0) {
-		fuse_reply_err(req, (int)-n);
-		return;
-	}
-	mmfs_stat_add(&fs->stats.bytes_written, (uint64_t)n);
-	drop_direct_write_range(fs, ino, fi, off, (size_t)n);
-	fuse_reply_write(req, (size_t)n);
+	reply_written(req, ino, fi, off, n);
 }
 
 void mmfs_io_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -818,7 +724,7 @@ void mmfs_io_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int rc;
 
 	(void)ino;
-	if (mmfs_fs_of(req)->cfg->mode != MMFS_MODE_RW) {
+	if (!mmfs_fs_writes_source(mmfs_fs_of(req))) {
 		fuse_reply_err(req, 0); /* nothing ever reaches the disk */
 		return;
 	}
@@ -844,7 +750,7 @@ void mmfs_io_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	int rc;
 
 	(void)ino;
-	if (mmfs_fs_of(req)->cfg->mode != MMFS_MODE_RW) {
+	if (!mmfs_fs_writes_source(mmfs_fs_of(req))) {
 		fuse_reply_err(req, 0);
 		return;
 	}
@@ -859,11 +765,11 @@ void mmfs_io_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
 	int rc;
 
 	(void)ino;
-	if (mmfs_fs_of(req)->cfg->mode != MMFS_MODE_RW) {
+	if (!mmfs_fs_writes_source(mmfs_fs_of(req))) {
 		/* cow: posix_fallocate() then writes zeros instead */
-		fuse_reply_err(req, mmfs_fs_of(req)->cfg->mode == MMFS_MODE_RO
-					    ? EROFS
-					    : EOPNOTSUPP);
+		fuse_reply_err(req, mmfs_fs_is_read_only(mmfs_fs_of(req))
+					? EROFS
+					: EOPNOTSUPP);
 		return;
 	}
 	rc = fallocate(handle_of(fi)->fd, mode, off, len);
@@ -905,7 +811,7 @@ void mmfs_io_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 
 	(void)ino_in;
 	(void)ino_out;
-	if (mmfs_fs_of(req)->cfg->mode != MMFS_MODE_RW) {
+	if (!mmfs_fs_writes_source(mmfs_fs_of(req))) {
 		/* EXDEV: the caller copies with read and write instead, which
 		 * go through the private copies (cow) or are refused (ro) */
 		fuse_reply_err(req, EXDEV);
@@ -922,11 +828,10 @@ void mmfs_io_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 		mmfs_map_refresh_size(map_of(handle_of(fi_out)->inode));
 	handle_of(fi_out)->wrote = 1;
 	if (n > 0) {
-		int rc = mmfs_sync_after_fd_write(mmfs_fs_of(req)->syncer,
-						  handle_map(mmfs_fs_of(req),
-							     handle_of(fi_out)),
-						  handle_of(fi_out)->fd,
-						  handle_of(fi_out)->flags);
+		int rc = mmfs_sync_after_fd_write(
+		    mmfs_fs_of(req)->syncer,
+		    handle_map(mmfs_fs_of(req), handle_of(fi_out)),
+		    handle_of(fi_out)->fd, handle_of(fi_out)->flags);
 		if (rc) {
 			fuse_reply_err(req, -rc);
 			return;
@@ -942,9 +847,9 @@ int mmfs_io_set_size(struct mmfs_fs *fs, struct mmfs_inode *inode, int hfd,
 	char path[MMFS_PROC_PATH_MAX];
 	int rc = 0;
 
-	if (fs->cfg->mode == MMFS_MODE_RO)
+	if (mmfs_fs_is_read_only(fs))
 		return -EROFS;
-	if (fs->cfg->mode == MMFS_MODE_COW) {
+	if (mmfs_fs_is_cow(fs)) {
 		struct mmfs_cow *c = cow_get(fs, inode, &rc);
 
 		return c ? mmfs_cow_truncate(c, size) : rc;

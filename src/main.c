@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* memmapfs: the daemon's entry point. Parses the command line, checks SOURCE
  * and MOUNTPOINT with messages that say how to fix what is wrong, opens SOURCE
  * *before* mounting (so SOURCE may equal MOUNTPOINT), mounts, runs the
@@ -21,11 +22,14 @@
 
 #include "memmapfs/config.h"
 #include "memmapfs/fs.h"
+#include "memmapfs/fuselog.h"
 #include "memmapfs/log.h"
 #include "memmapfs/mountinfo.h"
+#include "memmapfs/ns.h"
 #include "memmapfs/stats.h"
+#include "memmapfs/util.h"
 
-#define MOUNTINFO "/proc/self/mountinfo"
+#define MOUNTINFO  "/proc/self/mountinfo"
 #define OUR_FSTYPE "fuse.memmapfs"
 
 static void usage_error(const char *msg)
@@ -84,13 +88,15 @@ static int check_mountpoint(const char *mnt, char *real)
 				 "with 'mkdir -p %s'",
 				 mnt, mnt);
 		else if (errno == ENOTCONN)
-			mmfs_log(LOG_ERR,
-				 "MOUNTPOINT '%s' is a FUSE mount whose daemon "
-				 "has died: unmount it with 'fusermount3 -u %s' "
-				 "(or 'umount -l %s') and mount again",
-				 mnt, mnt, mnt);
+			mmfs_log(
+			    LOG_ERR,
+			    "MOUNTPOINT '%s' is a FUSE mount whose daemon "
+			    "has died: unmount it with 'fusermount3 -u %s' "
+			    "(or 'umount -l %s') and mount again",
+			    mnt, mnt, mnt);
 		else
-			mmfs_log(LOG_ERR, "cannot use MOUNTPOINT '%s': %m", mnt);
+			mmfs_log(LOG_ERR, "cannot use MOUNTPOINT '%s': %m",
+				 mnt);
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
@@ -108,11 +114,12 @@ static int check_mountpoint(const char *mnt, char *real)
 		int ours = strcmp(e.fstype, OUR_FSTYPE) == 0;
 
 		if (ours)
-			mmfs_log(LOG_ERR,
-				 "MOUNTPOINT '%s' is already a memmapfs mount "
-				 "(of '%s'): nothing to do; to remount, unmount "
-				 "it first with 'fusermount3 -u %s'",
-				 real, e.source, real);
+			mmfs_log(
+			    LOG_ERR,
+			    "MOUNTPOINT '%s' is already a memmapfs mount "
+			    "(of '%s'): nothing to do; to remount, unmount "
+			    "it first with 'fusermount3 -u %s'",
+			    real, e.source, real);
 		mmfs_mount_entry_clear(&e);
 		if (ours)
 			return -1;
@@ -213,7 +220,7 @@ static int run_loop(struct fuse_session *se, const struct mmfs_config *cfg)
 static void notify_systemd(const char *state)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	size_t len;
 	int fd;
 
@@ -228,62 +235,35 @@ static void notify_systemd(const char *state)
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return;
-	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL,
-		   (struct sockaddr *)&sa,
-		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+	if (sendto(
+		fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+		(socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
 		mmfs_log(LOG_WARNING, "cannot notify systemd (%s): %m", path);
 	close(fd);
 }
 
-/* `memmapfs stats [--json] MOUNTPOINT`: the counters of a running mount,
- * read from user.memmapfs.stats, as a table (or the JSON itself). */
-static int stats_command(int argc, char **argv)
+/* The counters of the stats JSON as a table: name, value, what it means. */
+static void print_stats_table(const char *buf)
 {
 	static const char *const docs[][2] = {
-#define MMFS_STATS_DOC(name, doc) { #name, doc },
-		MMFS_STATS(MMFS_STATS_DOC)
+#define MMFS_STATS_DOC(name, doc) {#name, doc},
+	    MMFS_STATS(MMFS_STATS_DOC)
 #undef MMFS_STATS_DOC
 	};
 	static const char *const sizes[] = {
-		"bytes_read",	"bytes_written", "largest_request",
-		"mapped_bytes", "max_mapped",	 "window_size",
-		"bytes_synced", "dirty_bytes",	 "private_bytes",
-		"max_private",	NULL,
+	    "bytes_read",
+	    "bytes_written",
+	    "largest_request",
+	    "mapped_bytes",
+	    "max_mapped",
+	    "window_size",
+	    "bytes_synced",
+	    "dirty_bytes",
+	    "private_bytes",
+	    "max_private",
+	    NULL,
 	};
-	const char *mnt = NULL;
-	int json = 0;
-	char buf[16384];
-	ssize_t n;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			json = 1;
-		else if (!mnt && argv[i][0] != '-')
-			mnt = argv[i];
-		else {
-			usage_error("usage: memmapfs stats [--json] MOUNTPOINT");
-			return 1;
-		}
-	}
-	if (!mnt) {
-		usage_error("usage: memmapfs stats [--json] MOUNTPOINT");
-		return 1;
-	}
-	n = getxattr(mnt, "user.memmapfs.stats", buf, sizeof(buf) - 1);
-	if (n < 0) {
-		fprintf(stderr,
-			"memmapfs: error: cannot read statistics of '%s': %s%s\n",
-			mnt, strerror(errno),
-			errno == ENODATA || errno == ENOTSUP
-				? " (is it the root of a memmapfs mount?)"
-				: "");
-		return 1;
-	}
-	buf[n] = '\0';
-	if (json) {
-		fputs(buf, stdout);
-		return 0;
-	}
 	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
 		char key[96], human[32];
 		const char *at;
@@ -300,14 +280,56 @@ static int stats_command(int argc, char **argv)
 			snprintf(human, sizeof(human), "%llu", v);
 		printf("%-24s %14s  %s\n", docs[i][0], human, docs[i][1]);
 	}
+}
+
+/* `memmapfs stats [--json] MOUNTPOINT`: the counters of a running mount,
+ * read from user.memmapfs.stats, as a table (or the JSON itself). */
+static int stats_command(int argc, char **argv)
+{
+	const char *mnt = NULL;
+	int json = 0;
+	char buf[16384];
+	ssize_t n;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (!mnt && argv[i][0] != '-')
+			mnt = argv[i];
+		else {
+			usage_error(
+			    "usage: memmapfs stats [--json] MOUNTPOINT");
+			return 1;
+		}
+	}
+	if (!mnt) {
+		usage_error("usage: memmapfs stats [--json] MOUNTPOINT");
+		return 1;
+	}
+	n = getxattr(mnt, "user.memmapfs.stats", buf, sizeof(buf) - 1);
+	if (n < 0) {
+		fprintf(
+		    stderr,
+		    "memmapfs: error: cannot read statistics of '%s': %s%s\n",
+		    mnt, strerror(errno),
+		    errno == ENODATA || errno == ENOTSUP
+			? " (is it the root of a memmapfs mount?)"
+			: "");
+		return 1;
+	}
+	buf[n] = '\0';
+	if (json)
+		fputs(buf, stdout);
+	else
+		print_stats_table(buf);
 	return 0;
 }
 
 /* The notifier's call: drop a range of a node from the kernel's cache. */
 static int notify_kernel(void *se, uint64_t ino, int64_t off, int64_t len)
 {
-	return fuse_lowlevel_notify_inval_inode(se, (fuse_ino_t)ino,
-						(off_t)off, (off_t)len);
+	return fuse_lowlevel_notify_inval_inode(se, (fuse_ino_t)ino, (off_t)off,
+						(off_t)len);
 }
 
 /* Sync everything still dirty (after unmounting, so that no program
@@ -323,8 +345,9 @@ static int shutdown_sync(struct mmfs_fs *fs)
 	fs->syncer = NULL;
 	mmfs_format_size(bytes, size);
 	if (rc)
-		mmfs_log(LOG_ERR, "shutdown: syncing failed (%s); synced %s "
-				  "in %u files",
+		mmfs_log(LOG_ERR,
+			 "shutdown: syncing failed (%s); synced %s "
+			 "in %u files",
 			 strerror(-rc), size, files);
 	else
 		mmfs_log(LOG_INFO, "shutdown: synced %s in %u files", size,
@@ -337,14 +360,9 @@ static int shutdown_sync(struct mmfs_fs *fs)
 static void raise_fd_limit(void)
 {
 	struct rlimit rl;
-	unsigned long long max = 1048576;
-	FILE *f = fopen("/proc/sys/fs/nr_open", "re");
+	unsigned long long max =
+	    mmfs_read_number("/proc/sys/fs/nr_open", 1048576);
 
-	if (f) {
-		if (fscanf(f, "%llu", &max) != 1)
-			max = 1048576;
-		fclose(f);
-	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
 		return;
 	if (geteuid() == 0 && rl.rlim_max < max)
@@ -371,7 +389,7 @@ static void raise_fd_limit(void)
  * does the same before libfuse ends the loop and unmounts, which would
  * otherwise drop them. */
 static const char *self_mnt;
-static int stop_pipe[2] = { -1, -1 };
+static int stop_pipe[2] = {-1, -1};
 static struct fuse_session *stop_session;
 static struct mmfs_stats *stop_stats;
 
@@ -383,8 +401,8 @@ static void flush_kernel_cache(void *arg)
 	if (fd < 0)
 		return;
 	if (syncfs(fd) != 0)
-		mmfs_log(LOG_WARNING, "cannot flush the kernel's cache of %s: %m",
-			 self_mnt);
+		mmfs_log(LOG_WARNING,
+			 "cannot flush the kernel's cache of %s: %m", self_mnt);
 	close(fd);
 }
 
@@ -463,7 +481,7 @@ static gpointer stopper(gpointer arg)
 static void flush_before_stopping(struct fuse_session *se, const char *mnt,
 				  struct mmfs_stats *stats)
 {
-	struct sigaction sa = { .sa_handler = on_stop_signal };
+	struct sigaction sa = {.sa_handler = on_stop_signal};
 	sigset_t all, old;
 
 	self_mnt = mnt;
@@ -497,9 +515,148 @@ static void note_own_mount(struct mmfs_fs *fs, const char *mnt)
 	mmfs_mount_entry_clear(&e);
 }
 
+/* --help, --version and --print-config are answered without mounting:
+ * 1 when one was asked (and answered), else 0. */
+static int answer_only(struct mmfs_config *cfg, const char *argv0)
+{
+	char real[PATH_MAX];
+
+	if (cfg->show_help) {
+		mmfs_config_print_help(argv0);
+		return 1;
+	}
+	if (cfg->show_version) {
+		printf("memmapfs %s (libfuse %s)\n", MMFS_VERSION,
+		       fuse_pkgversion());
+		return 1;
+	}
+	if (!cfg->print_config)
+		return 0;
+	if (realpath(cfg->source, real)) {
+		g_free(cfg->source);
+		cfg->source = g_strdup(real);
+	}
+	mmfs_config_print(cfg, stdout);
+	return 1;
+}
+
+/* SOURCE opened (O_PATH) and resolved into source, MOUNTPOINT checked and
+ * resolved into mnt, /dev/fuse present. SOURCE's fd, or -1 (said why). */
+static int open_paths(const struct mmfs_config *cfg, char source[PATH_MAX],
+		      char mnt[PATH_MAX])
+{
+	int fd = open_source(cfg->source);
+
+	if (fd < 0)
+		return -1;
+	if (!realpath(cfg->source, source)) {
+		mmfs_log(LOG_ERR, "cannot resolve SOURCE '%s': %m",
+			 cfg->source);
+		close(fd);
+		return -1;
+	}
+	if (check_source_not_ours(source, fd) ||
+	    check_mountpoint(cfg->mountpoint, mnt) || check_dev_fuse()) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* libfuse's arguments: the words the parser left for it, and the mount
+ * options memmapfs always adds. 0 or -1 (out of memory). */
+static int fuse_args_for(const struct mmfs_config *cfg, const char *source,
+			 struct fuse_args *args)
+{
+	for (guint i = 0; i < cfg->fuse_argv->len; i++)
+		if (fuse_opt_add_arg(args, cfg->fuse_argv->pdata[i]) != 0)
+			return -1;
+	return add_mount_options(args, cfg, source);
+}
+
+/* The mount is up: into the background, then the threads (fuse_daemonize()
+ * forks, and fork keeps none). 0, or -1 if the daemon could not detach. */
+static int start_serving(struct mmfs_fs *fs, struct fuse_session *se,
+			 const struct mmfs_config *cfg, const char *source,
+			 const char *mnt)
+{
+	if (fuse_daemonize(cfg->foreground) != 0)
+		return -1;
+	if (!cfg->foreground)
+		mmfs_log_to_syslog();
+	else if (chdir("/") != 0)
+		mmfs_log(LOG_WARNING, "cannot chdir to /: %m");
+	fs->syncer = mmfs_syncer_new(fs->engine, cfg->sync_mode,
+				     cfg->sync_interval, &fs->stats);
+	fs->notifier = mmfs_notifier_new(notify_kernel, se);
+	if (!fs->notifier)
+		mmfs_log(LOG_WARNING, "cannot start the notifier thread: "
+				      "O_DIRECT writes will not drop the "
+				      "kernel's stale pages");
+	if (cfg->writeback && cfg->mode != MMFS_MODE_RO) {
+		self_mnt = mnt;
+		mmfs_syncer_set_prepass(fs->syncer, flush_kernel_cache, NULL);
+		flush_before_stopping(se, mnt, &fs->stats);
+	}
+	mmfs_log(LOG_INFO, "serving '%s' on '%s' (sync=%s)", source, mnt,
+		 mmfs_sync_mode_name(cfg->sync_mode));
+	/* the mount is live: requests queue until the loop serves them */
+	notify_systemd("READY=1\nSTATUS=serving");
+	return 0;
+}
+
+/* The request loop's end: 0 for a normal stop, else 1 (logged). libfuse
+ * reports the signal that ended the loop as a positive number; SIGTERM,
+ * SIGINT and SIGHUP are the normal way to stop. */
+static int loop_result(int rc)
+{
+	if (rc == 0 || rc == SIGTERM || rc == SIGINT || rc == SIGHUP)
+		return 0;
+	mmfs_log(LOG_ERR, "request loop failed: %s",
+		 rc < 0 ? strerror(-rc) : "signal");
+	return 1;
+}
+
+/* Unmount, stop the notifier and sync what is dirty. *se_busy is set when
+ * the session must be left alone (a thread is stuck in it). 0, or -1 if
+ * the final sync failed. */
+static int stop_serving(struct mmfs_fs *fs, struct fuse_session *se,
+			const char *mnt, int *se_busy)
+{
+	notify_systemd("STOPPING=1\nSTATUS=unmounting and syncing");
+	fuse_session_unmount(se);
+	mmfs_log(LOG_INFO, "unmounted '%s'", mnt);
+	/* the connection is gone, so nothing it waited for is left */
+	if (mmfs_notifier_free(fs->notifier, 2000000) != 0) {
+		mmfs_log(LOG_WARNING, "the notifier thread is stuck in the "
+				      "kernel; leaving the session to it");
+		*se_busy = 1;
+	}
+	fs->notifier = NULL;
+	if (fs->syncer && shutdown_sync(fs) != 0)
+		return -1;
+	return 0;
+}
+
+/* Mount the session on mnt: 0, or -1 with a message saying what it needs. */
+static int mount_session(struct fuse_session *se, const char *mnt)
+{
+	if (fuse_session_mount(se, mnt) == 0)
+		return 0;
+	mmfs_log(LOG_ERR,
+		 "cannot mount on '%s' (see the message above). As root this "
+		 "needs /dev/fuse; as another user, fusermount3 (package "
+		 "fuse3), write access to MOUNTPOINT, and user_allow_other in "
+		 "/etc/fuse.conf for -o allow_other",
+		 mnt);
+	return -1;
+}
+
+/* Long: the setup and teardown ladder reads best in one place, each label
+ * undoing exactly what was set up above its goto. */
 int main(int argc, char *argv[])
 {
-	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	char source[PATH_MAX], mnt[PATH_MAX];
 	struct fuse_session *se = NULL;
 	struct mmfs_config cfg;
@@ -513,47 +670,18 @@ int main(int argc, char *argv[])
 	if (argc > 1 && strcmp(argv[1], "stats") == 0)
 		return stats_command(argc - 1, argv + 1);
 
-	if (mmfs_config_parse(&args, &cfg) != 0) {
+	if (mmfs_config_parse(argc, (const char *const *)argv, &cfg) != 0) {
 		usage_error(cfg.error);
 		goto out_args;
 	}
-	if (cfg.show_help) {
-		mmfs_config_print_help(argv[0]);
-		ret = 0;
-		goto out_args;
-	}
-	if (cfg.show_version) {
-		printf("memmapfs %s (libfuse %s)\n", MMFS_VERSION,
-		       fuse_pkgversion());
-		ret = 0;
-		goto out_args;
-	}
-	if (cfg.print_config) {
-		char real[PATH_MAX];
-
-		if (realpath(cfg.source, real)) {
-			g_free(cfg.source);
-			cfg.source = g_strdup(real);
-		}
-		mmfs_config_print(&cfg, stdout);
+	if (answer_only(&cfg, argv[0])) {
 		ret = 0;
 		goto out_args;
 	}
 	mmfs_log_set_debug(cfg.debug);
-
-	source_fd = open_source(cfg.source);
+	source_fd = open_paths(&cfg, source, mnt);
 	if (source_fd < 0)
 		goto out_args;
-	if (!realpath(cfg.source, source)) {
-		mmfs_log(LOG_ERR, "cannot resolve SOURCE '%s': %m", cfg.source);
-		close(source_fd);
-		goto out_args;
-	}
-	if (check_source_not_ours(source, source_fd) ||
-	    check_mountpoint(cfg.mountpoint, mnt) || check_dev_fuse()) {
-		close(source_fd);
-		goto out_args;
-	}
 	raise_fd_limit();
 	rc = mmfs_fs_init(&fs, &cfg, source_fd);
 	if (rc) {
@@ -562,75 +690,25 @@ int main(int argc, char *argv[])
 		close(source_fd);
 		goto out_args;
 	}
-	if (add_mount_options(&args, &cfg, source) != 0) {
+	if (fuse_args_for(&cfg, source, &args) != 0) {
 		mmfs_log(LOG_ERR, "out of memory");
 		goto out_fs;
 	}
-
-	se = fuse_session_new(&args, mmfs_fs_ops(), sizeof(*mmfs_fs_ops()),
-			      &fs);
+	se =
+	    fuse_session_new(&args, mmfs_ns_ops(), sizeof(*mmfs_ns_ops()), &fs);
 	if (!se) {
-		usage_error("unknown or invalid option (see the message above)");
+		usage_error(
+		    "unknown or invalid option (see the message above)");
 		goto out_fs;
 	}
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out_session;
-	if (fuse_session_mount(se, mnt) != 0) {
-		mmfs_log(LOG_ERR,
-			 "cannot mount on '%s' (see the message above). As "
-			 "root this needs /dev/fuse; as another user, "
-			 "fusermount3 (package fuse3), write access to "
-			 "MOUNTPOINT, and user_allow_other in /etc/fuse.conf "
-			 "for -o allow_other",
-			 mnt);
+	if (mount_session(se, mnt) != 0)
 		goto out_signals;
-	}
 	note_own_mount(&fs, mnt);
-	if (fuse_daemonize(cfg.foreground) != 0)
-		goto out_unmount;
-	if (!cfg.foreground)
-		mmfs_log_to_syslog();
-	else if (chdir("/") != 0)
-		mmfs_log(LOG_WARNING, "cannot chdir to /: %m");
-	/* threads only now: fuse_daemonize() forks, and fork keeps none */
-	fs.syncer = mmfs_syncer_new(fs.engine, cfg.sync_mode,
-				    cfg.sync_interval, &fs.stats);
-	fs.notifier = mmfs_notifier_new(notify_kernel, se);
-	if (!fs.notifier)
-		mmfs_log(LOG_WARNING, "cannot start the notifier thread: "
-				      "O_DIRECT writes will not drop the "
-				      "kernel's stale pages");
-	if (cfg.writeback && cfg.mode != MMFS_MODE_RO) {
-		self_mnt = mnt;
-		mmfs_syncer_set_prepass(fs.syncer, flush_kernel_cache, NULL);
-		flush_before_stopping(se, mnt, &fs.stats);
-	}
-	mmfs_log(LOG_INFO, "serving '%s' on '%s' (sync=%s)", source, mnt,
-		 mmfs_sync_mode_name(cfg.sync_mode));
-	/* the mount is live: requests queue until the loop serves them */
-	notify_systemd("READY=1\nSTATUS=serving");
-
-	rc = run_loop(se, &cfg);
-	/* libfuse reports the signal that ended the loop as a positive
-	 * number; SIGTERM, SIGINT and SIGHUP are the normal way to stop. */
-	if (rc == 0 || rc == SIGTERM || rc == SIGINT || rc == SIGHUP) {
-		ret = 0;
-	} else {
-		mmfs_log(LOG_ERR, "request loop failed: %s",
-			 rc < 0 ? strerror(-rc) : "signal");
-	}
-out_unmount:
-	notify_systemd("STOPPING=1\nSTATUS=unmounting and syncing");
-	fuse_session_unmount(se);
-	mmfs_log(LOG_INFO, "unmounted '%s'", mnt);
-	/* the connection is gone, so nothing it waited for is left */
-	if (mmfs_notifier_free(fs.notifier, 2000000) != 0) {
-		mmfs_log(LOG_WARNING, "the notifier thread is stuck in the "
-				      "kernel; leaving the session to it");
-		se_busy = 1;
-	}
-	fs.notifier = NULL;
-	if (fs.syncer && shutdown_sync(&fs) != 0)
+	if (start_serving(&fs, se, &cfg, source, mnt) == 0)
+		ret = loop_result(run_loop(se, &cfg));
+	if (stop_serving(&fs, se, mnt, &se_busy) != 0)
 		ret = 1;
 out_signals:
 	fuse_remove_signal_handlers(se);

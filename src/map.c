@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* The mapping engine (see map.h).
  *
  * A window is the aligned file range [k*W, (k+1)*W). It maps only the
@@ -26,182 +27,15 @@
 
 #include "memmapfs/lock.h"
 #include "memmapfs/guard.h"
+#include "memmapfs/util.h"
 #include "memmapfs/log.h"
 #include "memmapfs/map.h"
 
-struct fault_log {
-	GMutex lock;
-	gint64 last;	 /* monotonic µs of the last fault logged */
-	unsigned int quiet; /* faults since, not logged */
-	char note[64];
-};
+#include "map_impl.h"
 
-struct mmfs_engine {
-	struct mmfs_map_config cfg;
-	struct mmfs_stats *stats;
-	size_t page;
-	uint64_t max_windows; /* keeps us well under vm.max_map_count */
-	GMutex lock;	      /* protects clock, mapped, nwindows; taken
-			       * after a map's lock, never before (under
-			       * it a map lock is only ever try-locked) */
-	GQueue clock;	      /* mapped windows; head = most recently added */
-	uint64_t mapped;      /* bytes charged to the budget */
-	uint64_t nwindows;
-	int lock_refused;  /* mlock failed once: do not try again */
-	int pageout_refused; /* MADV_PAGEOUT failed once: warned */
-	GQueue dirty_maps; /* maps with something to sync; engine lock */
-	struct fault_log fault_log;
-};
-
-enum { WIN_MAPPING, WIN_READY };
-
-struct mmfs_window {
-	struct mmfs_map *map;
-	uint64_t index; /* k: the window covers [k*W, (k+1)*W) */
-	char *addr;	/* start of the W-byte reservation */
-	size_t len;	/* bytes of the file mapped at addr; grows only */
-	int pins;	/* atomic: requests using the window */
-	int referenced; /* atomic: the CLOCK bit */
-	int state;	/* map lock */
-	int growing;	/* map lock */
-	GList link;	/* engine lock */
-	int in_clock;	/* engine lock */
-	/* [dirty_lo, dirty_hi): written since last synced (map lock) */
-	size_t dirty_lo, dirty_hi;
-	GList dirty_link; /* in map->dirty while dirty_hi > 0; map lock */
-	size_t read_acc; /* atomic: cache=single, bytes read since the
-			  * window's pages were last let go */
-};
-
-struct mmfs_map {
-	struct mmfs_engine *eng;
-	char *label; /* names the file in log messages */
-	int fd;
-	int writable;
-	GMutex lock;	     /* protects windows, size, and window state */
-	GCond changed;	     /* a window finished mapping or growing */
-	GHashTable *windows; /* &window->index -> window */
-	off_t size;
-	/* [gone_from, gone_to): data that vanished behind our back (the file
-	 * was cut short outside the mount). Readers still promised it by the
-	 * kernel get EIO, not a silent end of file, until the size is set
-	 * through the mount again or the file grows back. */
-	off_t gone_from, gone_to;
-	/* Sizes set through the mount win over an fstat taken before
-	 * them: size_gen counts them and resizing is nonzero while a
-	 * truncate is between setting the size and the file having it
-	 * (both map lock). */
-	unsigned int size_gen;
-	int resizing;
-	/* Reads replying from pinned pages, by the epoch they began in (a
-	 * truncate through the map flips the epoch and waits for the reads
-	 * of the old one: those of the new one see its size). Map lock. */
-	unsigned int epoch;
-	int readers[2];
-	gint64 mtime_stamp; /* atomic: coarse ns of our last mtime update */
-	int refs;	    /* atomic: the owner, plus sync passes at work */
-	GQueue dirty;	    /* dirty windows; map lock */
-	int fd_dirty;	    /* written by pwrite since last synced; map lock */
-	int sync_error;	    /* first failed sync, for the next fsync/close */
-	GList engine_link;  /* in eng->dirty_maps; engine lock */
-	int on_engine_dirty; /* engine lock */
-	struct mmfs_map_policy policy; /* map lock */
-};
-
-int (*mmfs_msync_hook)(void *addr, size_t len, int flags) = msync;
-
-static uint64_t page_round_down(uint64_t v, size_t page)
-{
-	return v / page * page;
-}
-
-/* msync [addr, addr+len), widened to whole pages. 0 or -errno. */
-static int sync_range(struct mmfs_engine *eng, char *addr, size_t len)
-{
-	char *start = (char *)(uintptr_t)page_round_down((uintptr_t)addr,
-						       eng->page);
-	size_t span = (size_t)(addr + len - start);
-
-	mmfs_stat_add(&eng->stats->msync_calls, 1);
-	if (mmfs_msync_hook(start, span, MS_SYNC) == -1) {
-		mmfs_stat_add(&eng->stats->sync_errors, 1);
-		return -errno;
-	}
-	mmfs_stat_add(&eng->stats->bytes_synced, len);
-	return 0;
-}
-
-/* Remember the first sync failure of a map until someone reports it. */
-static void note_sync_error(struct mmfs_map *map, int err)
-{
-	mmfs_lock(&map->lock);
-	if (!map->sync_error)
-		map->sync_error = err;
-	mmfs_unlock(&map->lock);
-	mmfs_log(LOG_ERR, "%s: sync failed: %s (reported to the next fsync "
-			  "or close)",
-		 map->label, strerror(-err));
-}
-
-/* Put map on the engine's list of maps with something to sync. */
-static void engine_note_dirty(struct mmfs_map *map)
-{
-	struct mmfs_engine *eng = map->eng;
-
-	mmfs_lock(&eng->lock);
-	if (!map->on_engine_dirty) {
-		map->engine_link.data = map;
-		g_queue_push_tail_link(&eng->dirty_maps, &map->engine_link);
-		map->on_engine_dirty = 1;
-	}
-	mmfs_unlock(&eng->lock);
-}
-
-/* Window w (pinned by the caller) has new data in [lo, hi). */
-static void mark_dirty(struct mmfs_map *map, struct mmfs_window *w, size_t lo,
-		       size_t hi)
-{
-	size_t before;
-	int first;
-
-	mmfs_lock(&map->lock);
-	before = w->dirty_hi - w->dirty_lo;
-	if (w->dirty_hi == 0) {
-		w->dirty_lo = lo;
-		w->dirty_hi = hi;
-		w->dirty_link.data = w;
-		g_queue_push_tail_link(&map->dirty, &w->dirty_link);
-	} else {
-		w->dirty_lo = MIN(w->dirty_lo, lo);
-		w->dirty_hi = MAX(w->dirty_hi, hi);
-	}
-	first = g_queue_get_length(&map->dirty) == 1 && before == 0;
-	mmfs_stat_add(&map->eng->stats->dirty_bytes,
-		      (w->dirty_hi - w->dirty_lo) - before);
-	mmfs_unlock(&map->lock);
-	if (first)
-		engine_note_dirty(map);
-}
-
-/* Take w's dirty range (map lock held): returns its length. The caller
- * takes it off dirty_bytes once it is synced (or dropped). */
-static size_t take_dirty(struct mmfs_map *map, struct mmfs_window *w,
-			 size_t *lo)
-{
-	size_t len = w->dirty_hi - w->dirty_lo;
-
-	if (w->dirty_hi == 0)
-		return 0;
-	*lo = w->dirty_lo;
-	w->dirty_lo = w->dirty_hi = 0;
-	g_queue_unlink(&map->dirty, &w->dirty_link);
-	return len;
-}
-
-static size_t round_up(size_t v, size_t a)
-{
-	return (v + a - 1) / a * a;
-}
+const char *const mmfs_preload_names[] = {"none", "willneed", "populate", NULL};
+const char *const mmfs_advice_names[] = {"normal", "sequential", "random",
+					 NULL};
 
 void mmfs_map_config_defaults(struct mmfs_map_config *cfg)
 {
@@ -238,22 +72,18 @@ int mmfs_map_config_check(const struct mmfs_map_config *cfg, const char **why)
 
 static uint64_t read_max_map_count(void)
 {
-	unsigned long long v = 65530;
-	FILE *f = fopen("/proc/sys/vm/max_map_count", "re");
-
-	if (f) {
-		if (fscanf(f, "%llu", &v) != 1)
-			v = 65530;
-		fclose(f);
-	}
-	return v;
+	return mmfs_read_number("/proc/sys/vm/max_map_count", 65530);
 }
 
 struct mmfs_engine *mmfs_engine_new(const struct mmfs_map_config *cfg,
 				    struct mmfs_stats *stats)
 {
-	struct mmfs_engine *eng = g_new0(struct mmfs_engine, 1);
+	struct mmfs_engine *eng;
 
+	/* without the guard a file cut behind us would kill the daemon */
+	if (mmfs_guard_init() != 0)
+		return NULL;
+	eng = g_new0(struct mmfs_engine, 1);
 	eng->cfg = *cfg;
 	eng->stats = stats;
 	eng->page = (size_t)sysconf(_SC_PAGESIZE);
@@ -266,7 +96,6 @@ struct mmfs_engine *mmfs_engine_new(const struct mmfs_map_config *cfg,
 	eng->fault_log.last = -G_USEC_PER_SEC;
 	mmfs_stat_set(&stats->max_mapped, cfg->max_mapped);
 	mmfs_stat_set(&stats->window_size, cfg->window);
-	mmfs_guard_init();
 	return eng;
 }
 
@@ -308,7 +137,19 @@ struct victim {
 	int evict_sync; /* the map's policy when it was taken */
 };
 
-static void map_ref(struct mmfs_map *map)
+/* Window w, just taken out of its map (map lock held), as a victim with
+ * its dirty range. */
+static struct victim *victim_of(struct mmfs_window *w)
+{
+	struct victim *v = g_new0(struct victim, 1);
+
+	v->w = w;
+	v->dirty_len = mmfs_eng_take_dirty(w->map, w, &v->dirty_lo);
+	v->evict_sync = w->map->policy.evict_sync;
+	return v;
+}
+
+void mmfs_eng_map_ref(struct mmfs_map *map)
 {
 	g_atomic_int_inc(&map->refs);
 }
@@ -323,12 +164,10 @@ static int map_ref_live(struct mmfs_map *map)
 		refs = g_atomic_int_get(&map->refs);
 		if (refs == 0)
 			return 0;
-	} while (!g_atomic_int_compare_and_exchange(&map->refs, refs,
-						    refs + 1));
+	} while (
+	    !g_atomic_int_compare_and_exchange(&map->refs, refs, refs + 1));
 	return 1;
 }
-
-static void map_unref(struct mmfs_map *map);
 
 /* Sync (when the policy wants it) and unmap victims, then drop the map
  * references they held (none when the map is being destroyed). */
@@ -341,17 +180,17 @@ static void finish_victims(struct mmfs_engine *eng, GSList *victims,
 		int rc;
 
 		if (v->dirty_len && v->evict_sync) {
-			rc = sync_range(eng, v->w->addr + v->dirty_lo,
-					v->dirty_len);
+			rc = mmfs_eng_sync_range(eng, v->w->addr + v->dirty_lo,
+						 v->dirty_len);
 			if (rc)
-				note_sync_error(map, rc);
+				mmfs_eng_note_sync_error(map, rc);
 		}
 		mmfs_stat_sub(&eng->stats->dirty_bytes, v->dirty_len);
 		unmap_window(eng, v->w);
 		if (evicted)
 			mmfs_stat_add(&eng->stats->windows_evicted, 1);
 		if (unref)
-			map_unref(map);
+			mmfs_eng_map_unref(map);
 		g_free(v);
 	}
 	g_slist_free(victims);
@@ -396,10 +235,7 @@ static int budget_reserve(struct mmfs_engine *eng, uint64_t bytes,
 			continue;
 		}
 		g_hash_table_remove(w->map->windows, &w->index);
-		v = g_new0(struct victim, 1);
-		v->w = w;
-		v->dirty_len = take_dirty(w->map, w, &v->dirty_lo);
-		v->evict_sync = w->map->policy.evict_sync;
+		v = victim_of(w);
 		/* the reference taken above lasts until it is unmapped */
 		mmfs_unlock(&w->map->lock);
 		w->in_clock = 0;
@@ -422,8 +258,7 @@ static int budget_reserve(struct mmfs_engine *eng, uint64_t bytes,
 	return rc;
 }
 
-static void budget_release(struct mmfs_engine *eng, uint64_t bytes,
-			   int window)
+static void budget_release(struct mmfs_engine *eng, uint64_t bytes, int window)
 {
 	mmfs_lock(&eng->lock);
 	eng->mapped -= bytes;
@@ -439,9 +274,9 @@ static void apply_hints(struct mmfs_map *map, char *addr, size_t len,
 			off_t file_bytes)
 {
 	struct mmfs_engine *eng = map->eng;
-	static const int advice[] = { [MMFS_ADVICE_NORMAL] = MADV_NORMAL,
-				      [MMFS_ADVICE_SEQUENTIAL] = MADV_SEQUENTIAL,
-				      [MMFS_ADVICE_RANDOM] = MADV_RANDOM };
+	static const int advice[] = {[MMFS_ADVICE_NORMAL] = MADV_NORMAL,
+				     [MMFS_ADVICE_SEQUENTIAL] = MADV_SEQUENTIAL,
+				     [MMFS_ADVICE_RANDOM] = MADV_RANDOM};
 
 	struct mmfs_map_policy policy = mmfs_map_get_policy(map);
 
@@ -451,11 +286,11 @@ static void apply_hints(struct mmfs_map *map, char *addr, size_t len,
 		madvise(addr, len, MADV_WILLNEED);
 	if (eng->cfg.lock && !g_atomic_int_get(&eng->lock_refused) &&
 	    file_bytes > 0 &&
-	    mlock(addr, MIN(len, round_up(file_bytes, eng->page))) == -1) {
+	    mlock(addr, MIN(len, mmfs_round_up(file_bytes, eng->page))) == -1) {
 		if (g_atomic_int_compare_and_exchange(&eng->lock_refused, 0, 1))
 			mmfs_log(LOG_WARNING,
-				 "-o lock: mlock refused (%m); windows are "
-				 "not locked in RAM from now on (raise "
+				 "locking windows in RAM: mlock refused (%m); "
+				 "windows are not locked from now on (raise "
 				 "RLIMIT_MEMLOCK, e.g. LimitMEMLOCK= in the "
 				 "unit, to use it)");
 	}
@@ -465,8 +300,8 @@ static int map_flags(struct mmfs_map *map)
 {
 	return MAP_SHARED |
 	       (mmfs_map_get_policy(map).preload == MMFS_PRELOAD_POPULATE
-			? MAP_POPULATE
-			: 0);
+		    ? MAP_POPULATE
+		    : 0);
 }
 
 static int map_prot(struct mmfs_map *map)
@@ -528,63 +363,53 @@ static void clock_add(struct mmfs_engine *eng, struct mmfs_window *w)
 	mmfs_unlock(&eng->lock);
 }
 
-/* Pin window k mapped for at least its first `need` bytes, mapping or
- * growing it as required. */
-static int window_get(struct mmfs_map *map, uint64_t k, size_t need,
+/* Window w (pinned, map->lock held, too short for need): the file grew
+ * into it, so extend it in place, doubling so that small appends seldom
+ * need to. Returns with map->lock released; on error w is unpinned. */
+static int window_extend(struct mmfs_map *map, struct mmfs_window *w,
+			 size_t need)
+{
+	struct mmfs_engine *eng = map->eng;
+	size_t len = MIN(eng->cfg.window,
+			 MAX(mmfs_round_up(need, eng->page), 2 * w->len));
+	off_t size = map->size;
+	int rc;
+
+	w->growing = 1;
+	mmfs_unlock(&map->lock);
+	rc = budget_reserve(eng, len - w->len, 0);
+	if (rc == 0) {
+		rc = grow_window(map, w, len, size);
+		if (rc)
+			budget_release(eng, len - w->len, 0);
+	}
+	mmfs_lock(&map->lock);
+	w->growing = 0;
+	if (rc == 0)
+		w->len = len;
+	g_cond_broadcast(&map->changed);
+	mmfs_unlock(&map->lock);
+	if (rc) {
+		g_atomic_int_add(&w->pins, -1);
+		return rc;
+	}
+	mmfs_stat_add(&eng->stats->window_grows, 1);
+	return 0;
+}
+
+/* A new window k (map->lock held, none there): publish a placeholder so
+ * that others wait for it, then map what the file has in this window
+ * (whole pages) or what the request needs, whichever is more. Returns with
+ * map->lock released and, on success, *out pinned. */
+static int window_new(struct mmfs_map *map, uint64_t k, size_t need,
 		      struct mmfs_window **out)
 {
 	struct mmfs_engine *eng = map->eng;
 	size_t W = eng->cfg.window, len;
-	struct mmfs_window *w;
+	struct mmfs_window *w = g_new0(struct mmfs_window, 1);
 	off_t size;
 	int rc;
 
-	mmfs_lock(&map->lock);
-	for (;;) {
-		w = g_hash_table_lookup(map->windows, &k);
-		if (!w)
-			break;
-		if (w->state == WIN_MAPPING ||
-		    (w->len < need && w->growing)) {
-			mmfs_cond_wait(&map->changed, &map->lock);
-			continue;
-		}
-		g_atomic_int_inc(&w->pins);
-		g_atomic_int_set(&w->referenced, 1);
-		if (w->len >= need) {
-			mmfs_unlock(&map->lock);
-			*out = w;
-			return 0;
-		}
-		/* The file grew into this window: extend it in place,
-		 * doubling so that small appends seldom need to. */
-		w->growing = 1;
-		len = MIN(W, MAX(round_up(need, eng->page), 2 * w->len));
-		size = map->size;
-		mmfs_unlock(&map->lock);
-		rc = budget_reserve(eng, len - w->len, 0);
-		if (rc == 0) {
-			rc = grow_window(map, w, len, size);
-			if (rc)
-				budget_release(eng, len - w->len, 0);
-		}
-		mmfs_lock(&map->lock);
-		w->growing = 0;
-		if (rc == 0)
-			w->len = len;
-		g_cond_broadcast(&map->changed);
-		mmfs_unlock(&map->lock);
-		if (rc) {
-			g_atomic_int_add(&w->pins, -1);
-			return rc;
-		}
-		mmfs_stat_add(&eng->stats->window_grows, 1);
-		*out = w;
-		return 0;
-	}
-
-	/* A new window: publish a placeholder so that others wait for it. */
-	w = g_new0(struct mmfs_window, 1);
 	w->map = map;
 	w->index = k;
 	w->state = WIN_MAPPING;
@@ -593,10 +418,8 @@ static int window_get(struct mmfs_map *map, uint64_t k, size_t need,
 	size = map->size;
 	mmfs_unlock(&map->lock);
 
-	/* Map what the file has in this window (whole pages), or what the
-	 * request needs, whichever is more. */
 	len = (uint64_t)size > k * W ? MIN(W, (uint64_t)size - k * W) : 0;
-	len = MIN(W, round_up(MAX(len, need), eng->page));
+	len = MIN(W, mmfs_round_up(MAX(len, need), eng->page));
 	rc = budget_reserve(eng, len, 1);
 	if (rc == 0) {
 		rc = map_window(map, w, len, size);
@@ -619,6 +442,37 @@ static int window_get(struct mmfs_map *map, uint64_t k, size_t need,
 	mmfs_stat_add(&eng->stats->windows_mapped, 1);
 	*out = w;
 	return 0;
+}
+
+/* Pin window k mapped for at least its first `need` bytes, mapping or
+ * growing it as required. */
+static int window_get(struct mmfs_map *map, uint64_t k, size_t need,
+		      struct mmfs_window **out)
+{
+	struct mmfs_window *w;
+	int rc;
+
+	mmfs_lock(&map->lock);
+	for (;;) {
+		w = g_hash_table_lookup(map->windows, &k);
+		if (!w)
+			return window_new(map, k, need, out);
+		if (w->state == WIN_MAPPING || (w->len < need && w->growing)) {
+			mmfs_cond_wait(&map->changed, &map->lock);
+			continue;
+		}
+		g_atomic_int_inc(&w->pins);
+		g_atomic_int_set(&w->referenced, 1);
+		if (w->len >= need) {
+			mmfs_unlock(&map->lock);
+			*out = w;
+			return 0;
+		}
+		rc = window_extend(map, w, need);
+		if (rc == 0)
+			*out = w;
+		return rc;
+	}
 }
 
 /* ---- maps ---- */
@@ -673,17 +527,14 @@ static void drop_windows(struct mmfs_map *map, off_t from, int keep_dirty,
 		    (off_t)(w->index * eng->cfg.window) < from)
 			continue;
 		g_hash_table_iter_remove(&it);
-		v = g_new0(struct victim, 1);
-		v->w = w;
-		v->dirty_len = take_dirty(map, w, &v->dirty_lo);
-		v->evict_sync = map->policy.evict_sync;
+		v = victim_of(w);
 		if (!keep_dirty) {
 			/* past the end of file now: nothing to sync */
 			mmfs_stat_sub(&eng->stats->dirty_bytes, v->dirty_len);
 			v->dirty_len = 0;
 		}
 		if (!destroying)
-			map_ref(map);
+			mmfs_eng_map_ref(map);
 		gone = g_slist_prepend(gone, v);
 	}
 	/* Out of the ring before the map lock goes: budget_reserve must
@@ -706,8 +557,7 @@ static void map_destroy(struct mmfs_map *map)
 
 	drop_windows(map, 0, 1, 1);
 	g_warn_if_fail(g_hash_table_size(map->windows) == 0);
-	if (map->fd_dirty && map->policy.evict_sync &&
-	    fdatasync(map->fd) == -1)
+	if (map->fd_dirty && map->policy.evict_sync && fdatasync(map->fd) == -1)
 		mmfs_log(LOG_ERR, "%s: sync failed: %m", map->label);
 	g_hash_table_destroy(map->windows);
 	g_cond_clear(&map->changed);
@@ -718,23 +568,23 @@ static void map_destroy(struct mmfs_map *map)
 	g_free(map);
 }
 
-static void map_unref(struct mmfs_map *map)
+void mmfs_eng_map_unref(struct mmfs_map *map)
 {
 	if (g_atomic_int_dec_and_test(&map->refs))
 		map_destroy(map);
 }
 
-void mmfs_map_hold(struct mmfs_map *map)
+void mmfs_map_ref(struct mmfs_map *map)
 {
-	map_ref(map);
+	mmfs_eng_map_ref(map);
 }
 
-void mmfs_map_release(struct mmfs_map *map)
+void mmfs_map_unref(struct mmfs_map *map)
 {
-	map_unref(map);
+	mmfs_eng_map_unref(map);
 }
 
-void mmfs_map_free(struct mmfs_map *map)
+void mmfs_map_close(struct mmfs_map *map)
 {
 	struct mmfs_engine *eng;
 
@@ -748,7 +598,7 @@ void mmfs_map_free(struct mmfs_map *map)
 	}
 	mmfs_unlock(&eng->lock);
 	/* a sync pass at work on the map frees it when it is done */
-	map_unref(map);
+	mmfs_eng_map_unref(map);
 }
 
 void mmfs_map_set_policy(struct mmfs_map *map,
@@ -763,7 +613,7 @@ void mmfs_map_set_policy(struct mmfs_map *map,
 	mmfs_unlock(&map->lock);
 	/* dirty already, and now the passes' business */
 	if (periodic_now)
-		engine_note_dirty(map);
+		mmfs_eng_note_dirty(map);
 }
 
 struct mmfs_map_policy mmfs_map_get_policy(struct mmfs_map *map)
@@ -801,7 +651,8 @@ static void learn_size(struct mmfs_map *map, off_t size)
 {
 	if (size < map->size) {
 		/* shrunk behind our back */
-		map->gone_from = map->gone_to ? MIN(map->gone_from, size) : size;
+		map->gone_from =
+		    map->gone_to ? MIN(map->gone_from, size) : size;
 		map->gone_to = MAX(map->gone_to, map->size);
 	} else if (size >= map->gone_to) {
 		map->gone_from = map->gone_to = 0;
@@ -867,7 +718,7 @@ unsigned int mmfs_map_window_count(struct mmfs_map *map)
 #define MADV_PAGEOUT 21
 #endif
 
-void mmfs_map_release_pages(struct mmfs_pinned *p)
+void mmfs_map_pageout_read(struct mmfs_pinned *p)
 {
 	/* every window pinned by one request belongs to one map */
 	off_t size = p->count ? mmfs_map_size(p->win[0]->map) : 0;
@@ -883,19 +734,19 @@ void mmfs_map_release_pages(struct mmfs_pinned *p)
 		 * whole folios (a window is aligned to its size), and the
 		 * kernel's read-around for random reads is not thrown away
 		 * page by page before it is used. */
-		data = (uint64_t)size > start ? MIN(W, (uint64_t)size - start)
-					      : 0;
+		data =
+		    (uint64_t)size > start ? MIN(W, (uint64_t)size - start) : 0;
 		if (__atomic_add_fetch(&w->read_acc, p->iov[i].iov_len,
 				       __ATOMIC_RELAXED) < data)
 			continue;
 		__atomic_store_n(&w->read_acc, 0, __ATOMIC_RELAXED);
-		len = round_up(data, eng->page);
+		len = mmfs_round_up(data, eng->page);
 		if (madvise(w->addr, len, MADV_PAGEOUT) == 0)
 			mmfs_stat_add(&eng->stats->bytes_released, len);
-		else if (g_atomic_int_compare_and_exchange(&eng->pageout_refused,
-							   0, 1))
+		else if (g_atomic_int_compare_and_exchange(
+			     &eng->pageout_refused, 0, 1))
 			mmfs_log(LOG_WARNING,
-				 "cache=single: the kernel refuses "
+				 "letting read pages go: the kernel refuses "
 				 "MADV_PAGEOUT (%m): data read stays cached "
 				 "twice");
 	}
@@ -1084,9 +935,10 @@ void mmfs_map_fault(struct mmfs_map *map, off_t off, size_t len)
 			 map->label, len, (long long)off, (long long)size,
 			 map->eng->fault_log.note);
 	if (size >= 0)
-		drop_windows(map,
-			     (off_t)round_up((size_t)size, map->eng->cfg.window),
-			     0, 0);
+		drop_windows(
+		    map,
+		    (off_t)mmfs_round_up((size_t)size, map->eng->cfg.window), 0,
+		    0);
 }
 
 /* write(2) sets mtime and ctime on every call (at the clock's coarse
@@ -1102,8 +954,8 @@ static void touch_mtime(struct mmfs_map *map)
 	if (__atomic_exchange_n(&map->mtime_stamp, stamp, __ATOMIC_RELAXED) ==
 	    stamp)
 		return;
-	futimens(map->fd, (struct timespec[2]){ { 0, UTIME_OMIT },
-						 { 0, UTIME_NOW } });
+	futimens(map->fd,
+		 (struct timespec[2]){{0, UTIME_OMIT}, {0, UTIME_NOW}});
 }
 
 static ssize_t write_by_fd(struct mmfs_map *map, const void *buf, size_t size,
@@ -1138,8 +990,7 @@ static ssize_t write_by_fd(struct mmfs_map *map, const void *buf, size_t size,
  * megabytes): a 4 KiB write would read megabytes it then never uses, and
  * make preallocated (unwritten) ranges around it cached zeros, which
  * SEEK_DATA reports as data. pwrite creates just the pages it writes. */
-static int pages_resident(const struct mmfs_engine *eng, char *addr,
-			  size_t len)
+static int pages_resident(const struct mmfs_engine *eng, char *addr, size_t len)
 {
 	uintptr_t lo = (uintptr_t)addr & ~(uintptr_t)(eng->page - 1);
 	uintptr_t hi = (uintptr_t)addr + len;
@@ -1160,103 +1011,13 @@ static int pages_resident(const struct mmfs_engine *eng, char *addr,
 	return 1;
 }
 
-ssize_t mmfs_map_write(struct mmfs_map *map, const void *buf, size_t size,
-		       off_t off, int flags)
+/* A write that the mapping cannot take: by fd, synced for MMFS_WRITE_SYNC. */
+static ssize_t write_fallback(struct mmfs_map *map, const void *buf,
+			      size_t size, off_t off, int flags)
 {
-	struct mmfs_pinned p;
-	size_t done = 0;
-	off_t end = off + (off_t)size;
-	ssize_t n;
-	int rc;
+	ssize_t n = write_by_fd(map, buf, size, off);
+	int rc = 0;
 
-	if (!map->writable)
-		return -EBADF;
-	if (size == 0)
-		return 0;
-	if (end > mmfs_map_size(map)) {
-		/* Reserve the blocks now: a store into a page the disk has
-		 * no room for would be a SIGBUS, not ENOSPC. */
-		if (fallocate(map->fd, 0, off, (off_t)size) == -1) {
-			if (errno == EOPNOTSUPP || errno == ENOSYS)
-				goto by_fd;
-			return -errno;
-		}
-		mmfs_lock(&map->lock);
-		if (end > map->size)
-			set_size(map, end);
-		mmfs_unlock(&map->lock);
-	}
-	rc = mmfs_map_pin(map, off, size, &p);
-	if (rc == -ENOMEM) {
-		mmfs_stat_add(&map->eng->stats->budget_fallbacks, 1);
-		goto by_fd;
-	}
-	if (rc)
-		return rc;
-	if (p.bytes < size) {
-		/* truncated behind us since the fallocate */
-		mmfs_map_unpin(&p);
-		goto by_fd;
-	}
-	for (int i = 0; i < p.count; i++) {
-		const struct mmfs_window *w = p.win[i];
-		const char *src = (const char *)buf + done;
-		size_t len = p.iov[i].iov_len;
-
-		if (!pages_resident(map->eng, p.iov[i].iov_base, len)) {
-			struct stat st;
-			off_t at = off + (off_t)done;
-
-			/* the same pages, filled without a fault; they are
-			 * the window's, and synced with it. Not past the
-			 * file's true end: cut behind us, it is a fault. */
-			if (fstat(map->fd, &st) == 0 &&
-			    st.st_size < at + (off_t)len) {
-				mmfs_map_unpin(&p);
-				mmfs_map_fault(map, off, size);
-				goto by_fd;
-			}
-			if (pwrite(map->fd, src, len, at) != (ssize_t)len) {
-				mmfs_map_unpin(&p);
-				goto by_fd; /* it reports the errno */
-			}
-			mmfs_stat_add(&map->eng->stats->write_pages_filled, 1);
-			done += len;
-			continue;
-		}
-		rc = mmfs_guard_copy(p.iov[i].iov_base, src, len, w->addr,
-				     w->addr + map->eng->cfg.window);
-		if (rc) {
-			/* A hole on a full disk, or the file cut short:
-			 * pwrite says which, with the right errno. */
-			mmfs_map_unpin(&p);
-			mmfs_map_fault(map, off, size);
-			goto by_fd;
-		}
-		done += p.iov[i].iov_len;
-	}
-	rc = 0;
-	for (int i = 0; i < p.count; i++) {
-		struct mmfs_window *w = p.win[i];
-		size_t lo = (size_t)((char *)p.iov[i].iov_base - w->addr);
-
-		if (flags & MMFS_WRITE_SYNC) {
-			/* acknowledged only once on disk */
-			if (!rc)
-				rc = sync_range(map->eng, p.iov[i].iov_base,
-						p.iov[i].iov_len);
-		} else {
-			mark_dirty(map, w, lo, lo + p.iov[i].iov_len);
-		}
-	}
-	mmfs_map_unpin(&p);
-	touch_mtime(map);
-	mmfs_stat_add(&map->eng->stats->write_requests_mapped, 1);
-	return rc ? rc : (ssize_t)size;
-
-by_fd:
-	rc = 0;
-	n = write_by_fd(map, buf, size, off);
 	if (n > 0) {
 		if (flags & MMFS_WRITE_SYNC)
 			rc = fdatasync(map->fd) == -1 ? -errno : 0;
@@ -1266,149 +1027,122 @@ by_fd:
 	return rc ? rc : n;
 }
 
-void mmfs_map_note_fd_write(struct mmfs_map *map)
+/* A write to end past the file's end: reserve the blocks now (a store into
+ * a page the disk has no room for would be a SIGBUS, not ENOSPC) and set
+ * the new size. 0, -EOPNOTSUPP (no fallocate here: write by fd) or
+ * -errno. */
+static int extend_for_write(struct mmfs_map *map, off_t off, size_t size)
 {
-	int first;
+	off_t end = off + (off_t)size;
 
+	if (fallocate(map->fd, 0, off, (off_t)size) == -1)
+		return errno == ENOSYS ? -EOPNOTSUPP : -errno;
 	mmfs_lock(&map->lock);
-	first = !map->fd_dirty;
-	map->fd_dirty = 1;
+	if (end > map->size)
+		set_size(map, end);
 	mmfs_unlock(&map->lock);
-	if (first)
-		engine_note_dirty(map);
+	return 0;
 }
 
-int mmfs_map_take_error(struct mmfs_map *map)
+/* Copy buf into the pinned windows p (covering [off, off + size)). Pages not
+ * yet cached are filled with pwrite (see pages_resident). 0, or 1 when the
+ * write must go by fd after all (p is then unpinned). */
+static int copy_into_windows(struct mmfs_map *map, struct mmfs_pinned *p,
+			     const void *buf, off_t off, size_t size)
 {
-	int err;
+	size_t done = 0;
 
-	mmfs_lock(&map->lock);
-	err = map->sync_error;
-	map->sync_error = 0;
-	mmfs_unlock(&map->lock);
-	return err;
-}
+	for (int i = 0; i < p->count; i++) {
+		const struct mmfs_window *w = p->win[i];
+		const char *src = (const char *)buf + done;
+		size_t len = p->iov[i].iov_len;
+		off_t at = off + (off_t)done;
+		struct stat st;
 
-/* A dirty window to sync: pinned, with its range taken. */
-struct pending {
-	struct mmfs_window *w;
-	size_t lo, len;
-};
-
-/* Take every dirty range of map (pinning the windows) into *out, and
- * whether pwrite left the file dirty. */
-static int take_map_dirty(struct mmfs_map *map, GArray *out)
-{
-	int fd_dirty;
-
-	mmfs_lock(&map->lock);
-	while (!g_queue_is_empty(&map->dirty)) {
-		struct mmfs_window *w = g_queue_peek_head(&map->dirty);
-		struct pending pd = { w, 0, 0 };
-
-		pd.len = take_dirty(map, w, &pd.lo);
-		g_atomic_int_inc(&w->pins); /* safe from eviction */
-		g_array_append_val(out, pd);
+		done += len;
+		if (pages_resident(map->eng, p->iov[i].iov_base, len)) {
+			if (mmfs_guard_copy(
+				p->iov[i].iov_base, src, len, w->addr,
+				w->addr + map->eng->cfg.window) == 0)
+				continue;
+			/* A hole on a full disk, or the file cut short:
+			 * pwrite says which, with the right errno. */
+			mmfs_map_unpin(p);
+			mmfs_map_fault(map, off, size);
+			return 1;
+		}
+		/* the same pages, filled without a fault; they are the
+		 * window's, and synced with it. Not past the file's true
+		 * end: cut behind us, it is a fault. */
+		if (fstat(map->fd, &st) == 0 && st.st_size < at + (off_t)len) {
+			mmfs_map_unpin(p);
+			mmfs_map_fault(map, off, size);
+			return 1;
+		}
+		if (pwrite(map->fd, src, len, at) != (ssize_t)len) {
+			mmfs_map_unpin(p);
+			return 1; /* the fd path reports the errno */
+		}
+		mmfs_stat_add(&map->eng->stats->write_pages_filled, 1);
 	}
-	fd_dirty = map->fd_dirty;
-	map->fd_dirty = 0;
-	mmfs_unlock(&map->lock);
-	return fd_dirty;
+	return 0;
 }
 
-/* msync what was taken; returns the first error (and notes it on the
- * map for its next fsync or close). */
-static int sync_pending(struct mmfs_map *map, GArray *todo, int fd_dirty,
-			uint64_t *bytes)
+/* After the copy: each range dirty for the syncer, or (MMFS_WRITE_SYNC)
+ * on disk before the write is acknowledged. 0 or -errno. */
+static int settle_write(struct mmfs_map *map, struct mmfs_pinned *p, int flags)
 {
-	int first = 0, rc;
+	int rc = 0;
 
-	for (guint i = 0; i < todo->len; i++) {
-		struct pending *pd = &g_array_index(todo, struct pending, i);
+	for (int i = 0; i < p->count; i++) {
+		struct mmfs_window *w = p->win[i];
+		size_t lo = (size_t)((char *)p->iov[i].iov_base - w->addr);
 
-		rc = sync_range(map->eng, pd->w->addr + pd->lo, pd->len);
-		mmfs_stat_sub(&map->eng->stats->dirty_bytes, pd->len);
-		g_atomic_int_add(&pd->w->pins, -1);
-		if (rc && !first)
-			first = rc;
-		if (!rc && bytes)
-			*bytes += pd->len;
+		if (!(flags & MMFS_WRITE_SYNC))
+			mmfs_eng_mark_dirty(map, w, lo, lo + p->iov[i].iov_len);
+		else if (!rc)
+			rc = mmfs_eng_sync_range(map->eng, p->iov[i].iov_base,
+						 p->iov[i].iov_len);
 	}
-	if (fd_dirty && fdatasync(map->fd) == -1 && !first)
-		first = -errno;
-	if (first)
-		note_sync_error(map, first);
-	return first;
-}
-
-int mmfs_map_sync(struct mmfs_map *map, uint64_t *bytes)
-{
-	GArray *todo = g_array_new(FALSE, FALSE, sizeof(struct pending));
-	int fd_dirty = take_map_dirty(map, todo);
-	int rc = sync_pending(map, todo, fd_dirty, bytes);
-
-	g_array_free(todo, TRUE);
 	return rc;
 }
 
-int mmfs_engine_sync_all(struct mmfs_engine *eng, int periodic_only,
-			 uint64_t *bytes, unsigned int *files)
+ssize_t mmfs_map_write(struct mmfs_map *map, const void *buf, size_t size,
+		       off_t off, int flags)
 {
-	GPtrArray *maps = g_ptr_array_new();
-	GArray **todo;
-	int *fd_dirty, first = 0, rc;
+	struct mmfs_pinned p;
+	int rc;
 
-	/* Take the list of maps with something to sync, holding a
-	 * reference on each so none is freed under us. */
-	mmfs_lock(&eng->lock);
-	for (GList *l = eng->dirty_maps.head, *next; l; l = next) {
-		struct mmfs_map *map = l->data;
-
-		next = l->next;
-		/* policy.periodic is read unlocked: a change races at worst
-		 * one pass, and set_policy puts the map back on the list */
-		if (periodic_only && !map->policy.periodic)
-			continue;
-		/* the link is embedded in the map: never let GLib free it */
-		g_queue_unlink(&eng->dirty_maps, l);
-		map->on_engine_dirty = 0;
-		map_ref(map);
-		g_ptr_array_add(maps, map);
+	if (!map->writable)
+		return -EBADF;
+	if (size == 0)
+		return 0;
+	if (off + (off_t)size > mmfs_map_size(map)) {
+		rc = extend_for_write(map, off, size);
+		if (rc == -EOPNOTSUPP)
+			return write_fallback(map, buf, size, off, flags);
+		if (rc)
+			return rc;
 	}
-	mmfs_unlock(&eng->lock);
-
-	/* Two phases: start writeback of every range first, so the disk
-	 * works on all of them at once, then wait for each. */
-	todo = g_new0(GArray *, maps->len ? maps->len : 1);
-	fd_dirty = g_new0(int, maps->len ? maps->len : 1);
-	for (guint i = 0; i < maps->len; i++) {
-		struct mmfs_map *map = maps->pdata[i];
-
-		todo[i] = g_array_new(FALSE, FALSE, sizeof(struct pending));
-		fd_dirty[i] = take_map_dirty(map, todo[i]);
-		for (guint j = 0; j < todo[i]->len; j++) {
-			struct pending *pd =
-				&g_array_index(todo[i], struct pending, j);
-
-			sync_file_range(map->fd,
-					(off_t)(pd->w->index *
-						eng->cfg.window + pd->lo),
-					(off_t)pd->len, SYNC_FILE_RANGE_WRITE);
-		}
+	rc = mmfs_map_pin(map, off, size, &p);
+	if (rc == -ENOMEM)
+		mmfs_stat_add(&map->eng->stats->budget_fallbacks, 1);
+	if (rc == -ENOMEM)
+		return write_fallback(map, buf, size, off, flags);
+	if (rc)
+		return rc;
+	if (p.bytes < size) {
+		/* truncated behind us since the fallocate */
+		mmfs_map_unpin(&p);
+		return write_fallback(map, buf, size, off, flags);
 	}
-	for (guint i = 0; i < maps->len; i++) {
-		rc = sync_pending(maps->pdata[i], todo[i], fd_dirty[i], bytes);
-		if (rc && !first)
-			first = rc;
-		g_array_free(todo[i], TRUE);
-		map_unref(maps->pdata[i]);
-	}
-	if (files)
-		*files = maps->len;
-	g_free(todo);
-	g_free(fd_dirty);
-	g_ptr_array_free(maps, TRUE);
-	return first;
+	if (copy_into_windows(map, &p, buf, off, size))
+		return write_fallback(map, buf, size, off, flags);
+	rc = settle_write(map, &p, flags);
+	mmfs_map_unpin(&p);
+	touch_mtime(map);
+	mmfs_stat_add(&map->eng->stats->write_requests_mapped, 1);
+	return rc ? rc : (ssize_t)size;
 }
 
 #define CUT_WAIT_US (2 * G_USEC_PER_SEC)
@@ -1461,7 +1195,8 @@ int mmfs_map_truncate_fd(struct mmfs_map *map, off_t size, int fd,
 		mmfs_map_refresh_size(map);
 		return err;
 	}
-	drop_windows(map, (off_t)round_up((size_t)size, map->eng->cfg.window),
+	drop_windows(map,
+		     (off_t)mmfs_round_up((size_t)size, map->eng->cfg.window),
 		     0, 0);
 	return 0;
 }

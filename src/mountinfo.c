@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* A small /proc/self/mountinfo reader (see proc(5)): enough to name the
  * filesystem at a mount point or behind a device number. */
 #include <errno.h>
@@ -80,7 +81,8 @@ static int find(const char *table, const char *mount_point, const dev_t *dev,
 		memset(&cur, 0, sizeof(cur));
 		if (parse_line(line, &cur) != 0)
 			continue;
-		if ((mount_point && strcmp(cur.mount_point, mount_point) == 0) ||
+		if ((mount_point &&
+		     strcmp(cur.mount_point, mount_point) == 0) ||
 		    (dev && cur.dev == *dev)) {
 			mmfs_mount_entry_clear(out);
 			*out = cur;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Kernel cache invalidations on a thread of their own: see notify.h. */
 #include <errno.h>
 #include <glib.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Sync policy (see sync.h): which moments msync, and the periodic thread.
  * The mechanism (dirty ranges per window, the pass) lives in map.c. The
  * thread holds no lock a request waits on while it syncs: map.c takes each
@@ -29,22 +30,24 @@ struct mmfs_syncer {
 	void *prepass_arg;
 };
 
-static const char *const names[] = {
-	[MMFS_SYNC_IMMEDIATE] = "immediate",
-	[MMFS_SYNC_PERIODIC] = "periodic",
-	[MMFS_SYNC_CLOSE] = "close",
-	[MMFS_SYNC_NEVER] = "never",
+const char *const mmfs_sync_mode_names[] = {
+    [MMFS_SYNC_IMMEDIATE] = "immediate",
+    [MMFS_SYNC_PERIODIC] = "periodic",
+    [MMFS_SYNC_CLOSE] = "close",
+    [MMFS_SYNC_NEVER] = "never",
+    NULL,
 };
+#define N_MODES (G_N_ELEMENTS(mmfs_sync_mode_names) - 1)
 
 const char *mmfs_sync_mode_name(enum mmfs_sync_mode mode)
 {
-	return (unsigned)mode < G_N_ELEMENTS(names) ? names[mode] : "?";
+	return (unsigned)mode < N_MODES ? mmfs_sync_mode_names[mode] : "?";
 }
 
 int mmfs_sync_mode_parse(const char *name, enum mmfs_sync_mode *mode)
 {
-	for (unsigned int i = 0; i < G_N_ELEMENTS(names); i++)
-		if (strcmp(name, names[i]) == 0) {
+	for (unsigned int i = 0; i < N_MODES; i++)
+		if (strcmp(name, mmfs_sync_mode_names[i]) == 0) {
 			*mode = (enum mmfs_sync_mode)i;
 			return 0;
 		}
@@ -81,8 +84,8 @@ int mmfs_sync_pass(struct mmfs_syncer *s)
 	mmfs_stat_max(&s->stats->longest_sync_pass_us,
 		      (uint64_t)(g_get_monotonic_time() - start));
 	if (files)
-		mmfs_log(LOG_DEBUG, "sync pass: %" G_GUINT64_FORMAT
-				    " bytes in %u files",
+		mmfs_log(LOG_DEBUG,
+			 "sync pass: %" G_GUINT64_FORMAT " bytes in %u files",
 			 bytes, files);
 	return rc;
 }
@@ -225,8 +228,8 @@ int mmfs_sync_after_fd_write(struct mmfs_syncer *s, struct mmfs_map *map,
 		/* an fd of its own: O_SYNC's metadata comes with fsync */
 		return ((open_flags & O_SYNC) == O_SYNC ? fsync(fd)
 							: fdatasync(fd)) == -1
-			       ? -errno
-			       : 0;
+			   ? -errno
+			   : 0;
 	mmfs_map_note_fd_write(map);
 	return 0;
 }

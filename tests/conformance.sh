@@ -1,22 +1,19 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # External conformance: run CPython's own regression tests for files and
 # directories (Debian's libpython3.11-testsuite: os, posix, shutil, stat,
 # mmap, fcntl, tarfile, io, ...) once in a native directory and once inside
 # a memmapfs mount, and require the same outcome for every test case.
 set -eu
 
-BIN="${MEMMAPFS_BIN:-$(pwd)/memmapfs}"
+. "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 TESTS="${CONFORMANCE_TESTS:-test_os test_posix test_shutil test_stat \
 test_fileio test_mmap test_tempfile test_glob test_pathlib test_fcntl \
 test_tarfile test_genericpath test_posixpath test_filecmp test_file \
 test_zipfile test_io}"
 
-if [ ! -e /dev/fuse ]; then
-	echo "!!! SKIPPING conformance: /dev/fuse is missing here !!!" >&2
-	[ "${CI:-}" = true ] && { echo "CI=true: may not skip" >&2; exit 1; }
-	exit 0
-fi
+mmfs_need_fuse conformance
 if ! $PY -c 'import test.libregrtest' 2>/dev/null; then
 	echo "conformance needs Debian's python3 test suite:" \
 		"make deps (libpython3.11-testsuite)" >&2
@@ -27,28 +24,9 @@ fi
 # sockets in their working directory (at most 108 bytes, and the name
 # carries a pid) and skip when the path is too long, which must not
 # depend on where they ran.
-T=$(mktemp -d /var/tmp/mmc.XXXXXX)
-mkdir -p "$T/nat" "$T/src" "$T/mnt"
-PID=""
-cleanup() {
-	cd /
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null
-	for _ in $(seq 100); do
-		[ -n "$PID" ] && kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	umount -l "$T/mnt" 2>/dev/null || true
-	rm -rf --one-file-system "$T"
-}
-trap cleanup EXIT INT TERM
-
-"$BIN" -f "$T/src" "$T/mnt" 2>"$T/daemon.log" &
-PID=$!
-for _ in $(seq 200); do
-	mountpoint -q "$T/mnt" && break
-	sleep 0.05
-done
-mountpoint -q "$T/mnt" || { cat "$T/daemon.log"; exit 1; }
+mmfs_tree mmc
+mkdir -p "$T/nat"
+mmfs_start
 
 run_suite() { # $1 = directory to run in, $2 = junit output
 	# shellcheck disable=SC2086

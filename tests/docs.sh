@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The documentation is in step with the options: every option --help lists
 # is described in the man page and the README, every option the config file
 # takes is shown in the example config, and the man page lints clean.
@@ -17,8 +18,10 @@ for o in $opts; do
 	grep -qE -- "-o $name([^a-z_]|\$)" "$TOP/README.md" ||
 		{ echo "  README does not describe -o $o"; fail=1; }
 done
-for key in threads timeout allow_other clone_fd window max_mapped mmap_min \
-	preload advice lock sync sync_interval mode max_private cache writeback; do
+# the keys --print-config shows are the option table's [global] keys
+keys=$("$BIN" --print-config / | sed -n 's/^\([a-z_]*\) = .*/\1/p' | grep -vx source)
+[ -n "$keys" ] || { echo "no keys in --print-config?"; exit 1; }
+for key in $keys; do
 	grep -q "^$key *=" "$TOP/config/memmapfs.conf" ||
 		{ echo "  example config does not show $key"; fail=1; }
 done

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Test harness implementation (see harness.h). Every wait has a deadline:
  * a broken daemon must fail a test, never hang the suite. */
 #include <dirent.h>
@@ -24,8 +25,8 @@
 #include "memmapfs/stats.h"
 
 #define START_TIMEOUT_MS 10000
-#define STOP_TIMEOUT_MS 15000
-#define RUN_TIMEOUT_MS 300000
+#define STOP_TIMEOUT_MS	 15000
+#define RUN_TIMEOUT_MS	 300000
 
 static char run_root[PATH_MAX];
 
@@ -37,11 +38,22 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-static const char *bin(void)
+const char *harness_bin(void)
 {
 	const char *b = getenv("MEMMAPFS_BIN");
 
 	return b ? b : "./memmapfs";
+}
+
+int harness_run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
 }
 
 int harness_init(void)
@@ -60,14 +72,17 @@ int harness_init(void)
 	}
 	chmod(run_root, 0755);
 	if (access("/dev/fuse", F_OK) != 0) {
-		fprintf(stderr,
-			"\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
-			"!!! SKIPPING MOUNT TESTS: /dev/fuse is missing here.\n"
-			"!!! They exercise the real daemon; run them where FUSE\n"
-			"!!! works (CI does, and never skips them).\n"
-			"!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\n");
+		fprintf(
+		    stderr,
+		    "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
+		    "!!! SKIPPING MOUNT TESTS: /dev/fuse is missing here.\n"
+		    "!!! They exercise the real daemon; run them where FUSE\n"
+		    "!!! works (CI does, and never skips them).\n"
+		    "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
+		    "\n\n");
 		if (in_ci) {
-			fprintf(stderr, "CI=true: a mount test may not skip.\n");
+			fprintf(stderr,
+				"CI=true: a mount test may not skip.\n");
 			exit(1);
 		}
 		return 0;
@@ -223,7 +238,7 @@ int harness_start(struct harness_mount *m, const char *src, const char *mnt,
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		execv(bin(), (char *const *)argv);
+		execv(harness_bin(), (char *const *)argv);
 		_exit(127);
 	}
 	m->pid = pid;
@@ -246,7 +261,7 @@ int harness_start(struct harness_mount *m, const char *src, const char *mnt,
 
 void harness_mount(struct harness_mount *m, const char *opts)
 {
-	const char *extra[] = { "-o", opts, NULL };
+	const char *extra[] = {"-o", opts, NULL};
 	int rc;
 
 	harness_dirs(m);
@@ -263,7 +278,7 @@ void harness_mount(struct harness_mount *m, const char *opts)
 
 void harness_start_ok(struct harness_mount *m, const char *opts)
 {
-	const char *extra[] = { "-o", opts, NULL };
+	const char *extra[] = {"-o", opts, NULL};
 	int rc = harness_start(m, m->src, m->mnt, opts ? extra : NULL);
 	char *log;
 
@@ -279,8 +294,8 @@ void harness_start_ok(struct harness_mount *m, const char *opts)
 uint64_t harness_stat(const struct harness_mount *m, const char *name)
 {
 	char buf[8192], key[128];
-	ssize_t n = getxattr(m->mnt, "user.memmapfs.stats", buf,
-			     sizeof(buf) - 1);
+	ssize_t n =
+	    getxattr(m->mnt, "user.memmapfs.stats", buf, sizeof(buf) - 1);
 	const char *at;
 
 	ck_assert_msg(n > 0, "stats xattr: %s", strerror(errno));
@@ -326,7 +341,8 @@ int harness_stop(struct harness_mount *m)
 	m->pid = 0;
 	if (harness_is_mounted(m->mnt)) {
 		umount2(m->mnt, MNT_DETACH);
-		ck_abort_msg("%s still mounted after the daemon stopped", m->mnt);
+		ck_abort_msg("%s still mounted after the daemon stopped",
+			     m->mnt);
 	}
 	log = harness_log(m);
 	if (!m->log_may_warn &&
@@ -384,7 +400,7 @@ int harness_run(char **out, const char *const argv[])
 	}
 	close(pfd[1]);
 	for (;;) {
-		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
 		char chunk[4096];
 		ssize_t n;
 		long left = deadline - now_ms();
@@ -527,8 +543,8 @@ void compare_trees(const char *a, const char *b)
 
 			ck_assert(readlink(pa, ta, sizeof(ta) - 1) >= 0);
 			ck_assert(readlink(pb, tb, sizeof(tb) - 1) >= 0);
-			ck_assert_msg(strcmp(ta, tb) == 0, "%s: -> %s vs %s", pb,
-				      ta, tb);
+			ck_assert_msg(strcmp(ta, tb) == 0, "%s: -> %s vs %s",
+				      pb, ta, tb);
 		} else if (S_ISDIR(sa.st_mode)) {
 			compare_trees(pa, pb);
 		}
@@ -559,8 +575,8 @@ void harness_same(const char *what, const long r[2], const int e[2], int fds,
 			     r[1], r[1] < 0 ? strerror(e[1]) : "ok");
 }
 
-/* A read of the engine as the daemon serves it (io.c): pin the windows, let "the
- * kernel" copy from them (a guarded copy; a fault fails the request with
+/* A read of the engine as the daemon serves it (io.c): pin the windows, let
+ * "the kernel" copy from them (a guarded copy; a fault fails the request with
  * EIO, as the kernel does when it cannot copy a reply), unpin. */
 ssize_t harness_engine_read(struct mmfs_map *map, struct mmfs_stats *stats,
 			    void *buf, size_t size, off_t off)

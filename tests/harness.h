@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test harness for mount tests: temporary directories, starting and stopping
  * the real daemon with hard timeouts, running code as another user, and
  * "twin" checks that run one call on a native directory and through the
@@ -37,6 +38,13 @@ int harness_need_root(const char *test);
 
 /* Unmount anything left under the run's root and remove it. */
 void harness_cleanup(void);
+
+/* Run the suite (CK_ENV verbosity, so CK_RUN_CASE and friends work): the
+ * exit status for main(), 0 when every test passed. */
+int harness_run_suite(Suite *s);
+
+/* The daemon under test: $MEMMAPFS_BIN, or ./memmapfs. */
+const char *harness_bin(void);
 
 /* Make m->dir with src/, mnt/ and native/ in it (all mode 0755). */
 void harness_dirs(struct harness_mount *m);
@@ -85,7 +93,7 @@ int harness_as_user(uid_t uid, gid_t gid, int (*fn)(void *), void *arg);
 
 /* "base/rel" formatted into one of a few rotating static buffers. */
 const char *P(const char *base, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Write/read whole files (fail the test on error). */
 void put_file(const char *path, const void *data, size_t len);
@@ -102,20 +110,20 @@ void harness_same(const char *what, const long r[2], const int e[2], int fds,
 /* SAME(expr): evaluate expr with B = the native dir, then B = the mount
  * dir; the results and (for -1) errno must match. SAME_FD: for calls that
  * return a file descriptor (both >= 0 counts as equal; fds are closed). */
-#define SAME_(expr, fds, M)                                                   \
-	do {                                                                  \
-		long r_[2];                                                   \
-		int e_[2];                                                    \
-		for (int i_ = 0; i_ < 2; i_++) {                              \
-			const char *B = i_ ? (M).mnt : (M).native;            \
-			(void)B;                                              \
-			errno = 0;                                            \
-			r_[i_] = (long)(expr);                                \
-			e_[i_] = errno;                                       \
-		}                                                             \
-		harness_same(#expr, r_, e_, fds, __FILE__, __LINE__);         \
+#define SAME_(expr, fds, M)                                                    \
+	do {                                                                   \
+		long r_[2];                                                    \
+		int e_[2];                                                     \
+		for (int i_ = 0; i_ < 2; i_++) {                               \
+			const char *B = i_ ? (M).mnt : (M).native;             \
+			(void)B;                                               \
+			errno = 0;                                             \
+			r_[i_] = (long)(expr);                                 \
+			e_[i_] = errno;                                        \
+		}                                                              \
+		harness_same(#expr, r_, e_, fds, __FILE__, __LINE__);          \
 	} while (0)
-#define SAME(m, expr) SAME_(expr, 0, m)
+#define SAME(m, expr)	 SAME_(expr, 0, m)
 #define SAME_FD(m, expr) SAME_(expr, 1, m)
 
 struct mmfs_map;

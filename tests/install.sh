@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The installed memmapfs as an administrator meets it: a staged
 # `make install DESTDIR=...`, the systemd units through systemd-analyze
 # verify, the man page through mandoc and groff, `mount -t fuse.memmapfs`

@@ -1,40 +1,19 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The daemon under valgrind memcheck through a mount workload: create,
 # write, read, rename, truncate, unlink, many files, xattrs, an application
 # mmap, windows evicted under a small budget, then unmount. Fails on any
 # invalid access or uninitialised use, and on any definite leak.
 set -eu
 
-BIN="${MEMMAPFS_BIN:-$(pwd)/memmapfs}"
-if [ ! -e /dev/fuse ]; then
-	echo "!!! SKIPPING memcheck: /dev/fuse is missing here !!!" >&2
-	[ "${CI:-}" = true ] && exit 1
-	exit 0
-fi
-T=$(mktemp -d /var/tmp/memmapfs-memcheck.XXXXXX)
-SRC=$T/src MNT=$T/mnt
-mkdir -p "$SRC" "$MNT"
-PID=""
-cleanup() {
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null
-	# also when the daemon died (a dead mount is no "mountpoint")
-	umount -l "$MNT" 2>/dev/null || true
-	rm -rf --one-file-system "$T"
-}
-trap cleanup EXIT INT TERM
+. "$(dirname "$0")/lib.sh"
 
-valgrind --quiet --error-exitcode=99 --leak-check=full \
-	--errors-for-leak-kinds=definite --show-leak-kinds=definite \
-	--log-file="$T/valgrind.log" \
-	"$BIN" -f -o window=256K,max_mapped=2M,sync=periodic,sync_interval=0.2 \
-	"$SRC" "$MNT" 2>"$T/daemon.log" &
-PID=$!
-for _ in $(seq 300); do
-	mountpoint -q "$MNT" && break
-	kill -0 "$PID" || { cat "$T/daemon.log" "$T/valgrind.log"; exit 1; }
-	sleep 0.1
-done
-mountpoint -q "$MNT" || { echo "mount did not come up"; exit 1; }
+mmfs_need_fuse memcheck
+mmfs_tree memmapfs-memcheck
+MMFS_WRAP="valgrind --quiet --error-exitcode=99 --leak-check=full \
+--errors-for-leak-kinds=definite --show-leak-kinds=definite \
+--log-file=$T/valgrind.log"
+mmfs_start -o window=256K,max_mapped=2M,sync=periodic,sync_interval=0.2
 
 (
 	cd "$MNT"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Mount tests for what an administrator uses: mode=ro and mode=cow, rules
  * from the config file and the policy xattr, changing the sync mode at run
  * time, the stats subcommand, --print-config, readiness for systemd, the
@@ -15,26 +16,7 @@
 
 #include <glib.h>
 
-#include "harness.h"
-
-static struct harness_mount m;
-
-static void setup(void)
-{
-	harness_dirs(&m);
-}
-
-static void teardown(void)
-{
-	harness_teardown(&m);
-}
-
-static const char *bin(void)
-{
-	const char *b = getenv("MEMMAPFS_BIN");
-
-	return b ? b : "./memmapfs";
-}
+#include "fixture.h"
 
 static char *xattr_text(const char *path, const char *name)
 {
@@ -60,13 +42,13 @@ static void assert_content(const char *path, const char *text)
 	g_free(got);
 }
 
-#define ASSERT_ERRNO(call, err)                                              \
-	do {                                                                 \
-		errno = 0;                                                   \
-		long r_ = (long)(call);                                      \
-		ck_assert_msg(r_ == -1 && errno == (err),                    \
-			      "%s: %ld, errno %s (want %s)", #call, r_,      \
-			      strerror(errno), strerror(err));               \
+#define ASSERT_ERRNO(call, err)                                                \
+	do {                                                                   \
+		errno = 0;                                                     \
+		long r_ = (long)(call);                                        \
+		ck_assert_msg(r_ == -1 && errno == (err),                      \
+			      "%s: %ld, errno %s (want %s)", #call, r_,        \
+			      strerror(errno), strerror(err));                 \
 	} while (0)
 
 /* ---------------- mode=ro ---------------- */
@@ -219,19 +201,40 @@ START_TEST(test_rule_gives_db_files_immediate_and_the_policy_says_so)
 	close(fd);
 	policy = xattr_text(P(m.mnt, "app.db"), "user.memmapfs.policy");
 	ck_assert_msg(strstr(policy, "\"sync\": \"immediate\"") &&
-			      strstr(policy, "\"rule\": \"databases\"") &&
-			      strstr(policy, "\"sync_from\": \"rule\""),
+			  strstr(policy, "\"rule\": \"databases\"") &&
+			  strstr(policy, "\"sync_from\": \"rule\""),
 		      "%s", policy);
 	g_free(policy);
 	policy = xattr_text(P(m.mnt, "plain.txt"), "user.memmapfs.policy");
 	ck_assert_msg(strstr(policy, "\"sync\": \"never\"") &&
-			      strstr(policy, "\"rule\": null"),
+			  strstr(policy, "\"rule\": null"),
 		      "%s", policy);
 	g_free(policy);
 	/* a rename into the rule's pattern takes effect at the next open */
 	ck_assert(rename(P(m.mnt, "plain.txt"), P(m.mnt, "now.sqlite")) == 0);
 	policy = xattr_text(P(m.mnt, "now.sqlite"), "user.memmapfs.policy");
 	ck_assert_msg(strstr(policy, "\"rule\": \"databases\""), "%s", policy);
+	g_free(policy);
+}
+END_TEST
+
+/* A rule name is the user's text: the policy JSON must quote it. */
+START_TEST(test_policy_json_escapes_the_rule_name)
+{
+	char *opts, *policy;
+
+	opts = g_strdup_printf("config=%s",
+			       write_config("[rule say \"hi\" \\ there]\n"
+					    "match = *.txt\n"
+					    "mmap = off\n"));
+	harness_start_ok(&m, opts);
+	g_free(opts);
+	put(P(m.mnt, "a.txt"), "x");
+	policy = xattr_text(P(m.mnt, "a.txt"), "user.memmapfs.policy");
+	ck_assert_msg(
+	    strstr(policy, "\"rule\": \"say \\\"hi\\\" \\\\ there\"") &&
+		strstr(policy, "\"mmap\": false"),
+	    "%s", policy);
 	g_free(policy);
 }
 END_TEST
@@ -260,7 +263,8 @@ START_TEST(test_sync_xattr_changes_the_policy_at_run_time)
 	ck_assert_uint_eq(harness_stat(&m, "msync_calls"), 1);
 	close(fd);
 	/* on the root: the default for files opened from now on */
-	ck_assert(setxattr(m.mnt, "user.memmapfs.sync", "immediate", 9, 0) == 0);
+	ck_assert(setxattr(m.mnt, "user.memmapfs.sync", "immediate", 9, 0) ==
+		  0);
 	before = harness_stat(&m, "msync_calls");
 	put(P(m.mnt, "g"), "later");
 	ck_assert_uint_gt(harness_stat(&m, "msync_calls"), before);
@@ -268,14 +272,12 @@ START_TEST(test_sync_xattr_changes_the_policy_at_run_time)
 	ck_assert_str_eq(text, "immediate");
 	g_free(text);
 	/* bad values and read-only names */
-	ASSERT_ERRNO(setxattr(P(m.mnt, "f"), "user.memmapfs.sync", "often", 5,
-			      0),
-		     EINVAL);
-	ASSERT_ERRNO(setxattr(P(m.mnt, "f"), "user.memmapfs.policy", "x", 1,
-			      0),
+	ASSERT_ERRNO(
+	    setxattr(P(m.mnt, "f"), "user.memmapfs.sync", "often", 5, 0),
+	    EINVAL);
+	ASSERT_ERRNO(setxattr(P(m.mnt, "f"), "user.memmapfs.policy", "x", 1, 0),
 		     EROFS);
-	ASSERT_ERRNO(setxattr(P(m.mnt, "f"), "user.memmapfs.other", "x", 1,
-			      0),
+	ASSERT_ERRNO(setxattr(P(m.mnt, "f"), "user.memmapfs.other", "x", 1, 0),
 		     ENODATA);
 	/* none of it reached the backing file */
 	char buf[16];
@@ -311,13 +313,14 @@ static int read_policy_as_nobody(void *path)
 	char buf[1024];
 
 	return getxattr(path, "user.memmapfs.policy", buf, sizeof(buf)) < 0
-		       ? errno
-		       : 0;
+		   ? errno
+		   : 0;
 }
 
 START_TEST(test_others_cannot_read_the_policy_of_files_they_cannot_read)
 {
-	if (!harness_need_root("test_others_cannot_read_the_policy_of_files_they_cannot_read"))
+	if (!harness_need_root(
+		"test_others_cannot_read_the_policy_of_files_they_cannot_read"))
 		return;
 	harness_start_ok(&m, "allow_other");
 	put(P(m.mnt, "secret"), "x");
@@ -350,10 +353,9 @@ START_TEST(test_symlinks_out_of_source_are_never_followed_by_the_daemon)
 	ck_assert(lchown(P(m.mnt, "file-link"), 1234, 1234) == 0);
 	ck_assert(lsetxattr(P(m.mnt, "file-link"), "trusted.t", "1", 1, 0) ==
 		  0);
-	ck_assert_int_eq(lgetxattr(P(target, "victim"), "trusted.t", buf,
-				   sizeof(buf)),
-			 -1);
-	struct timespec t[2] = { { 1, 0 }, { 1, 0 } };
+	ck_assert_int_eq(
+	    lgetxattr(P(target, "victim"), "trusted.t", buf, sizeof(buf)), -1);
+	struct timespec t[2] = {{1, 0}, {1, 0}};
 	ck_assert(utimensat(AT_FDCWD, P(m.mnt, "file-link"), t,
 			    AT_SYMLINK_NOFOLLOW) == 0);
 	ck_assert(stat(P(target, "victim"), &after) == 0);
@@ -371,16 +373,17 @@ END_TEST
 
 START_TEST(test_stats_command_prints_a_table_and_json)
 {
-	const char *table[] = { bin(), "stats", m.mnt, NULL };
-	const char *json[] = { bin(), "stats", "--json", m.mnt, NULL };
-	const char *bad[] = { bin(), "stats", m.src, NULL };
+	const char *table[] = {harness_bin(), "stats", m.mnt, NULL};
+	const char *json[] = {harness_bin(), "stats", "--json", m.mnt, NULL};
+	const char *bad[] = {harness_bin(), "stats", m.src, NULL};
 	char *out;
 
 	harness_start_ok(&m, NULL);
 	put(P(m.mnt, "f"), "12345");
 	ck_assert_int_eq(harness_run(&out, table), 0);
 	ck_assert_ptr_nonnull(strstr(out, "write_requests_mapped"));
-	ck_assert_ptr_nonnull(strstr(out, "writes copied into a mapped window"));
+	ck_assert_ptr_nonnull(
+	    strstr(out, "writes copied into a mapped window"));
 	g_free(out);
 	ck_assert_int_eq(harness_run(&out, json), 0);
 	ck_assert_ptr_nonnull(strstr(out, "\"max_mapped\": "));
@@ -394,20 +397,20 @@ END_TEST
 START_TEST(test_print_config_shows_settings_rules_and_paths)
 {
 	char *opt = g_strdup_printf(
-		"config=%s", write_config("[global]\nwindow = 1M\n\n"
-					  "[rule logs]\nmatch = logs/**\n"
-					  "advice = sequential\nmmap = no\n"));
-	const char *argv[] = { bin(), "--print-config", "-o", opt,
-			       "-o", "sync=close", m.src, "logs/today",
-			       "x.bin", NULL };
+	    "config=%s", write_config("[global]\nwindow = 1M\n\n"
+				      "[rule logs]\nmatch = logs/**\n"
+				      "advice = sequential\nmmap = no\n"));
+	const char *argv[] = {
+	    harness_bin(), "--print-config", "-o",    opt, "-o", "sync=close",
+	    m.src,	   "logs/today",     "x.bin", NULL};
 	char *out;
 
 	ck_assert_int_eq(harness_run(&out, argv), 0);
-	ck_assert_ptr_nonnull(strstr(out, "window = 1.0 MiB\n"));
+	ck_assert_ptr_nonnull(strstr(out, "window = 1M\n"));
 	ck_assert_ptr_nonnull(strstr(out, "sync = close\n"));
 	ck_assert_ptr_nonnull(
-		strstr(out, "[rule logs] match=logs/**: advice=sequential "
-			    "mmap=no"));
+	    strstr(out, "[rule logs] match=logs/**: advice=sequential "
+			"mmap=false"));
 	ck_assert_ptr_nonnull(strstr(out, "logs/today: rule logs (sync=close "
 					  "advice=sequential"));
 	ck_assert_ptr_nonnull(strstr(out, "x.bin: no rule"));
@@ -419,7 +422,7 @@ END_TEST
 
 START_TEST(test_ready_is_notified_once_the_mount_is_live)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct pollfd p;
 	char msg[256];
 	ssize_t n;
@@ -431,7 +434,7 @@ START_TEST(test_ready_is_notified_once_the_mount_is_live)
 	setenv("NOTIFY_SOCKET", sa.sun_path, 1);
 	harness_start_ok(&m, NULL);
 	unsetenv("NOTIFY_SOCKET");
-	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	p = (struct pollfd){.fd = fd, .events = POLLIN};
 	ck_assert_int_eq(poll(&p, 1, 10000), 1);
 	n = recv(fd, msg, sizeof(msg) - 1, 0);
 	ck_assert_int_gt(n, 0);
@@ -449,9 +452,9 @@ END_TEST
 
 START_TEST(test_cache_and_writeback_options_keep_data_correct)
 {
-	static const char *const opts[] = { "cache=none", "cache=keep",
-					    "writeback",
-					    "writeback,sync=immediate" };
+	static const char *const opts[] = {"cache=none", "cache=keep",
+					   "writeback",
+					   "writeback,sync=immediate"};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(opts); i++) {
 		char name[32];
@@ -478,13 +481,13 @@ START_TEST(test_bad_mode_and_cache_values_are_refused)
 	static const struct {
 		const char *opt, *named;
 	} bad[] = {
-		{ "mode=rwx", "'mode'" },
-		{ "cache=sometimes", "'cache'" },
-		{ "max_private=lots", "'max_private'" },
+	    {"mode=rwx", "'mode'"},
+	    {"cache=sometimes", "'cache'"},
+	    {"max_private=lots", "'max_private'"},
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
-		const char *extra[] = { "-o", bad[i].opt, NULL };
+		const char *extra[] = {"-o", bad[i].opt, NULL};
 		char *log;
 
 		ck_assert_int_eq(harness_start(&m, m.src, m.mnt, extra), 1);
@@ -500,35 +503,33 @@ int main(void)
 {
 	Suite *s = suite_create("mount_admin");
 	TCase *tc = tcase_create("admin");
-	SRunner *sr;
 	int failed;
 
 	if (!harness_init())
 		return 0;
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, harness_fixture_setup,
+				  harness_fixture_teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_ro_refuses_every_change_and_reads_fine);
-	tcase_add_test(tc,
-		       test_cow_changes_nothing_in_source_but_readers_see_writes);
+	tcase_add_test(
+	    tc, test_cow_changes_nothing_in_source_but_readers_see_writes);
 	tcase_add_test(tc, test_cow_private_memory_is_bounded);
-	tcase_add_test(tc,
-		       test_rule_gives_db_files_immediate_and_the_policy_says_so);
+	tcase_add_test(
+	    tc, test_rule_gives_db_files_immediate_and_the_policy_says_so);
+	tcase_add_test(tc, test_policy_json_escapes_the_rule_name);
 	tcase_add_test(tc, test_sync_xattr_changes_the_policy_at_run_time);
 	tcase_add_test(tc, test_only_the_owner_or_root_steers_a_file);
-	tcase_add_test(tc,
-		       test_others_cannot_read_the_policy_of_files_they_cannot_read);
-	tcase_add_test(tc,
-		       test_symlinks_out_of_source_are_never_followed_by_the_daemon);
+	tcase_add_test(
+	    tc, test_others_cannot_read_the_policy_of_files_they_cannot_read);
+	tcase_add_test(
+	    tc, test_symlinks_out_of_source_are_never_followed_by_the_daemon);
 	tcase_add_test(tc, test_stats_command_prints_a_table_and_json);
 	tcase_add_test(tc, test_print_config_shows_settings_rules_and_paths);
 	tcase_add_test(tc, test_ready_is_notified_once_the_mount_is_live);
 	tcase_add_test(tc, test_cache_and_writeback_options_keep_data_correct);
 	tcase_add_test(tc, test_bad_mode_and_cache_values_are_refused);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = harness_run_suite(s);
 	harness_cleanup();
-	return failed ? 1 : 0;
+	return failed;
 }

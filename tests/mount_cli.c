@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Mount tests for the daemon's life cycle: arguments and their errors,
  * starting, stopping by signal or fusermount3, refusing to stack, dead
  * mounts, overlaying a directory on itself, and a mount point inside
@@ -11,32 +12,13 @@
 
 #include <glib.h>
 
-#include "harness.h"
-
-static struct harness_mount m;
-
-static void setup(void)
-{
-	harness_dirs(&m);
-}
-
-static void teardown(void)
-{
-	harness_teardown(&m);
-}
-
-static const char *bin(void)
-{
-	const char *b = getenv("MEMMAPFS_BIN");
-
-	return b ? b : "./memmapfs";
-}
+#include "fixture.h"
 
 /* Run memmapfs with args; return the exit status and the output. */
 static int run_memmapfs(char **out, const char *a1, const char *a2,
 			const char *a3, const char *a4)
 {
-	const char *argv[] = { bin(), a1, a2, a3, a4, NULL };
+	const char *argv[] = {harness_bin(), a1, a2, a3, a4, NULL};
 
 	return harness_run(out, argv);
 }
@@ -73,9 +55,8 @@ START_TEST(test_missing_source_exits_1_and_says_so)
 {
 	char *out;
 
-	ck_assert_int_eq(run_memmapfs(&out, "-f", P(m.dir, "nope"), m.mnt,
-				      NULL),
-			 1);
+	ck_assert_int_eq(
+	    run_memmapfs(&out, "-f", P(m.dir, "nope"), m.mnt, NULL), 1);
 	assert_has(out, "does not exist");
 	g_free(out);
 }
@@ -86,9 +67,8 @@ START_TEST(test_source_that_is_a_file_exits_1)
 	char *out;
 
 	put_file(P(m.dir, "file"), "x", 1);
-	ck_assert_int_eq(run_memmapfs(&out, "-f", P(m.dir, "file"), m.mnt,
-				      NULL),
-			 1);
+	ck_assert_int_eq(
+	    run_memmapfs(&out, "-f", P(m.dir, "file"), m.mnt, NULL), 1);
 	assert_has(out, "is not a directory");
 	g_free(out);
 }
@@ -98,9 +78,8 @@ START_TEST(test_missing_mountpoint_exits_1_and_says_how_to_fix)
 {
 	char *out;
 
-	ck_assert_int_eq(run_memmapfs(&out, "-f", m.src, P(m.dir, "nope"),
-				      NULL),
-			 1);
+	ck_assert_int_eq(
+	    run_memmapfs(&out, "-f", m.src, P(m.dir, "nope"), NULL), 1);
 	assert_has(out, "mkdir -p");
 	g_free(out);
 }
@@ -121,9 +100,8 @@ START_TEST(test_unknown_option_exits_1)
 {
 	char *out;
 
-	ck_assert_int_eq(run_memmapfs(&out, "-o", "no_such_option", m.src,
-				      m.mnt),
-			 1);
+	ck_assert_int_eq(
+	    run_memmapfs(&out, "-o", "no_such_option", m.src, m.mnt), 1);
 	assert_has(out, "no_such_option");
 	assert_has(out, "--help");
 	ck_assert(!harness_is_mounted(m.mnt));
@@ -147,14 +125,14 @@ START_TEST(test_missing_dev_fuse_exits_1_and_says_so)
 {
 	char cmd[PATH_MAX * 4];
 	char *out;
-	const char *argv[] = { "unshare", "-m", "sh", "-c", cmd, NULL };
+	const char *argv[] = {"unshare", "-m", "sh", "-c", cmd, NULL};
 
 	if (!harness_need_root("test_missing_dev_fuse_exits_1_and_says_so"))
 		return; /* needs a private mount namespace */
 	/* Hide /dev/fuse in a private mount namespace. */
 	snprintf(cmd, sizeof(cmd),
-		 "mount -t tmpfs none /dev && exec '%s' -f '%s' '%s'", bin(),
-		 m.src, m.mnt);
+		 "mount -t tmpfs none /dev && exec '%s' -f '%s' '%s'",
+		 harness_bin(), m.src, m.mnt);
 	ck_assert_int_eq(harness_run(&out, argv), 1);
 	assert_has(out, "/dev/fuse");
 	assert_has(out, "modprobe fuse");
@@ -173,15 +151,14 @@ static int run_as_nobody(void *arg)
 START_TEST(test_mount_not_permitted_exits_1)
 {
 	/* under timeout(1): should it mount after all, it must not hang */
-	const char *argv[] = { "/usr/bin/timeout", "20", bin(), "-f",
-			       m.src,		   m.mnt, NULL };
+	const char *argv[] = {
+	    "/usr/bin/timeout", "20", harness_bin(), "-f", m.src, m.mnt, NULL};
 
 	if (!harness_need_root("test_mount_not_permitted_exits_1"))
 		return;
 	/* nobody may not mount on root's directory. */
-	ck_assert_int_eq(harness_as_user(NOBODY, NOBODY, run_as_nobody,
-					 (void *)argv),
-			 1);
+	ck_assert_int_eq(
+	    harness_as_user(NOBODY, NOBODY, run_as_nobody, (void *)argv), 1);
 	ck_assert(!harness_is_mounted(m.mnt));
 }
 END_TEST
@@ -228,7 +205,7 @@ END_TEST
 
 START_TEST(test_fusermount_u_stops_the_daemon_with_status_0)
 {
-	const char *argv[] = { "fusermount3", "-u", m.mnt, NULL };
+	const char *argv[] = {"fusermount3", "-u", m.mnt, NULL};
 
 	assert_start(m.src, m.mnt);
 	ck_assert_int_eq(harness_run(NULL, argv), 0);
@@ -240,7 +217,7 @@ END_TEST
 
 START_TEST(test_background_start_returns_with_the_mount_live)
 {
-	const char *umount[] = { "fusermount3", "-u", m.mnt, NULL };
+	const char *umount[] = {"fusermount3", "-u", m.mnt, NULL};
 	char *out;
 
 	put_file(P(m.src, "hello"), "hi", 2);
@@ -379,29 +356,32 @@ int main(void)
 	Suite *s = suite_create("mount_cli");
 	TCase *args = tcase_create("arguments");
 	TCase *life = tcase_create("lifecycle");
-	SRunner *sr;
 	int failed, fuse_ok = harness_init();
 
-	tcase_add_checked_fixture(args, setup, teardown);
+	tcase_add_checked_fixture(args, harness_fixture_setup,
+				  harness_fixture_teardown);
 	tcase_add_test(args, test_help_exits_0_and_lists_the_options);
 	tcase_add_test(args, test_version_exits_0);
 	tcase_add_test(args, test_missing_source_exits_1_and_says_so);
 	tcase_add_test(args, test_source_that_is_a_file_exits_1);
-	tcase_add_test(args, test_missing_mountpoint_exits_1_and_says_how_to_fix);
+	tcase_add_test(args,
+		       test_missing_mountpoint_exits_1_and_says_how_to_fix);
 	tcase_add_test(args, test_mountpoint_not_given_exits_1);
 	tcase_add_test(args, test_unknown_option_exits_1);
 	tcase_add_test(args, test_bad_option_value_exits_1_naming_the_option);
 	tcase_add_test(args, test_missing_dev_fuse_exits_1_and_says_so);
 	suite_add_tcase(s, args);
 
-	tcase_add_checked_fixture(life, setup, teardown);
+	tcase_add_checked_fixture(life, harness_fixture_setup,
+				  harness_fixture_teardown);
 	tcase_set_timeout(life, 60);
 	tcase_add_test(life, test_mount_not_permitted_exits_1);
 	tcase_add_test(life, test_sigterm_unmounts_and_exits_0);
 	tcase_add_test(life, test_sigint_unmounts_and_exits_0);
 	tcase_add_test(life, test_fusermount_u_stops_the_daemon_with_status_0);
 	tcase_add_test(life, test_background_start_returns_with_the_mount_live);
-	tcase_add_test(life, test_second_mount_on_the_same_mountpoint_is_refused);
+	tcase_add_test(life,
+		       test_second_mount_on_the_same_mountpoint_is_refused);
 	tcase_add_test(life, test_overlay_on_itself_twice_is_refused);
 	tcase_add_test(life, test_overlay_on_itself_keeps_paths_and_data);
 	tcase_add_test(life, test_dead_mount_is_reported_with_the_fix);
@@ -410,10 +390,7 @@ int main(void)
 	if (fuse_ok)
 		suite_add_tcase(s, life);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = harness_run_suite(s);
 	harness_cleanup();
-	return failed ? 1 : 0;
+	return failed;
 }

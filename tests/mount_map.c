@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Mount tests for the mapping engine: data through small windows and a
  * tiny budget, a long random mix against a model, files truncated or a
  * disk filled behind the daemon's back, a 20 GiB sparse file read within a
@@ -21,19 +22,7 @@
 
 #include <glib.h>
 
-#include "harness.h"
-
-static struct harness_mount m;
-
-static void setup(void)
-{
-	harness_dirs(&m);
-}
-
-static void teardown(void)
-{
-	harness_teardown(&m);
-}
+#include "fixture.h"
 
 static char pattern(off_t off, unsigned int seed)
 {
@@ -71,7 +60,8 @@ START_TEST(test_data_through_1m_windows_and_4m_budget)
 	ck_assert(fd >= 0);
 	/* written in odd-sized pieces, out of order */
 	for (off_t off = size; off > 0;) {
-		size_t len = MIN((size_t)off, (size_t)g_rand_int_range(r, 1, 3 << 20));
+		size_t len =
+		    MIN((size_t)off, (size_t)g_rand_int_range(r, 1, 3 << 20));
 
 		off -= (off_t)len;
 		ck_assert(pwrite(fd, model + off, len, off) == (ssize_t)len);
@@ -152,7 +142,7 @@ static void seek_map(const char *path, off_t len, const off_t *writes,
 
 START_TEST(test_writes_into_preallocated_files_leave_holes_holes)
 {
-	static const off_t writes[] = { 172032, 1 << 20, 3 << 20 };
+	static const off_t writes[] = {172032, 1 << 20, 3 << 20};
 	off_t native[8], mounted[8];
 	char name[32];
 
@@ -167,7 +157,8 @@ START_TEST(test_writes_into_preallocated_files_leave_holes_holes)
 		for (int i = 0; i < 8; i++)
 			ck_assert_msg(native[i] == mounted[i],
 				      "%d writes, lseek %d: native %lld, "
-				      "mount %lld", n, i, (long long)native[i],
+				      "mount %lld",
+				      n, i, (long long)native[i],
 				      (long long)mounted[i]);
 	}
 	/* and the data is there */
@@ -242,8 +233,16 @@ static void random_bytes(GRand *r, char *buf, size_t len)
 	}
 }
 
-enum { OP_READ, OP_WRITE, OP_TRUNCATE, OP_MMAP_READ, OP_MMAP_WRITE,
-       OP_FSYNC, OP_REOPEN, OP_COUNT };
+enum {
+	OP_READ,
+	OP_WRITE,
+	OP_TRUNCATE,
+	OP_MMAP_READ,
+	OP_MMAP_WRITE,
+	OP_FSYNC,
+	OP_REOPEN,
+	OP_COUNT
+};
 
 START_TEST(test_100k_random_operations_match_a_model)
 {
@@ -251,7 +250,7 @@ START_TEST(test_100k_random_operations_match_a_model)
 	char *model = g_malloc0(cap), *buf = g_malloc(256 << 10);
 	GRand *r = g_rand_new_with_seed(7);
 	size_t size = 0;
-	int fd, counts[OP_COUNT] = { 0 };
+	int fd, counts[OP_COUNT] = {0};
 
 	harness_start_ok(&m, "window=256K,max_mapped=1M");
 	fd = open(P(m.mnt, "fsx"), O_CREAT | O_RDWR, 0644);
@@ -279,12 +278,13 @@ START_TEST(test_100k_random_operations_match_a_model)
 		switch (kind) {
 		case OP_READ: {
 			ssize_t want = off >= (off_t)size
-					       ? 0
-					       : (ssize_t)MIN(len, size - off);
+					   ? 0
+					   : (ssize_t)MIN(len, size - off);
 			ssize_t n = pread(fd, buf, len, off);
 
-			ck_assert_msg(n == want, "op %d: read %zu at %lld: %zd, "
-						 "want %zd",
+			ck_assert_msg(n == want,
+				      "op %d: read %zu at %lld: %zd, "
+				      "want %zd",
 				      op, len, (long long)off, n, want);
 			assert_same_bytes(buf, model + off, (size_t)n, off,
 					  "read");
@@ -311,11 +311,11 @@ START_TEST(test_100k_random_operations_match_a_model)
 		case OP_MMAP_WRITE: {
 			off_t base = off & ~(off_t)4095;
 			size_t span = len + (size_t)(off - base);
-			char *p = mmap(NULL, span,
-				       PROT_READ |
-					       (kind == OP_MMAP_WRITE ? PROT_WRITE
-								      : 0),
-				       MAP_SHARED, fd, base);
+			char *p =
+			    mmap(NULL, span,
+				 PROT_READ |
+				     (kind == OP_MMAP_WRITE ? PROT_WRITE : 0),
+				 MAP_SHARED, fd, base);
 
 			ck_assert(p != MAP_FAILED);
 			if (kind == OP_MMAP_READ) {
@@ -393,7 +393,7 @@ END_TEST
 START_TEST(test_truncation_by_a_process_that_opened_before_the_overlay)
 {
 	char *data = g_malloc(2 << 20), buf[4096];
-	const char *extra[] = { "-o", "timeout=60", NULL };
+	const char *extra[] = {"-o", "timeout=60", NULL};
 	int early, fd;
 
 	m.log_may_warn = 1;
@@ -404,8 +404,7 @@ START_TEST(test_truncation_by_a_process_that_opened_before_the_overlay)
 	strcpy(m.mnt, m.src);
 	fd = open(P(m.src, "f"), O_RDONLY); /* through the overlay */
 	posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
-	ck_assert(pread(fd, buf, sizeof(buf), (2 << 20) - 4096) ==
-		  sizeof(buf));
+	ck_assert(pread(fd, buf, sizeof(buf), (2 << 20) - 4096) == sizeof(buf));
 	ck_assert(ftruncate(early, 8192) == 0);
 	errno = 0;
 	ck_assert_int_eq(pread(fd, buf, sizeof(buf), 512 << 10), -1);
@@ -590,8 +589,9 @@ START_TEST(test_20gib_sparse_file_reads_back_within_256m_budget)
 			posix_fadvise(fd, 0, off, POSIX_FADV_DONTNEED);
 			posix_fadvise(raw, 0, off, POSIX_FADV_DONTNEED);
 		}
-		ck_assert_uint_le(off % (1 << 30) ? 0 : harness_stat(&m, "mapped_bytes"),
-				  256 << 20);
+		ck_assert_uint_le(
+		    off % (1 << 30) ? 0 : harness_stat(&m, "mapped_bytes"),
+		    256 << 20);
 	}
 	/* and at random */
 	GRand *r = g_rand_new_with_seed(3);
@@ -703,11 +703,11 @@ END_TEST
 START_TEST(test_stats_xattr_has_the_documented_keys_and_is_read_only)
 {
 	static const char *const keys[] = {
-		"read_requests_mapped", "read_requests_fd",
-		"write_requests_mapped", "write_requests_fd", "bytes_read",
-		"bytes_written", "windows_mapped", "windows_current",
-		"windows_evicted", "mapped_bytes", "max_mapped",
-		"sigbus_recovered", "largest_request",
+	    "read_requests_mapped", "read_requests_fd", "write_requests_mapped",
+	    "write_requests_fd",    "bytes_read",	"bytes_written",
+	    "windows_mapped",	    "windows_current",	"windows_evicted",
+	    "mapped_bytes",	    "max_mapped",	"sigbus_recovered",
+	    "largest_request",
 	};
 	char buf[16];
 
@@ -731,9 +731,8 @@ START_TEST(test_stats_xattr_has_the_documented_keys_and_is_read_only)
 			 -1);
 	ck_assert_int_eq(getxattr(P(m.src, "f"), "user.memmapfs.x", buf, 16),
 			 -1);
-	ck_assert_int_eq(getxattr(P(m.mnt, "f"), "user.memmapfs.stats", buf,
-				  16),
-			 -1);
+	ck_assert_int_eq(
+	    getxattr(P(m.mnt, "f"), "user.memmapfs.stats", buf, 16), -1);
 	ck_assert_int_eq(errno, ENODATA);
 }
 END_TEST
@@ -778,7 +777,7 @@ static struct {
 	volatile off_t at; /* the range being written */
 } dio;
 
-#define DIO_FILE (1 << 20)
+#define DIO_FILE  (1 << 20)
 #define DIO_CHUNK (64 << 10)
 
 static void *dio_reader(void *arg)
@@ -789,7 +788,8 @@ static void *dio_reader(void *arg)
 
 	ck_assert(fd >= 0);
 	while (!dio.stop) {
-		off_t off = dio.at + (rand_r(&seed) % (DIO_CHUNK / 4096)) * 4096;
+		off_t off =
+		    dio.at + (rand_r(&seed) % (DIO_CHUNK / 4096)) * 4096;
 
 		ck_assert(pread(fd, buf, sizeof(buf), off) == sizeof(buf));
 	}
@@ -821,8 +821,9 @@ static int stale_reads_after_direct_writes(const char *path, int writes)
 		ck_assert(pthread_create(&readers[i], NULL, dio_reader,
 					 (void *)(uintptr_t)(i + 1)) == 0);
 	for (int i = 0; i < writes; i++) {
-		off_t off = (rand_r(&seed) % (DIO_FILE / DIO_CHUNK)) * DIO_CHUNK;
-		struct iocb cb = { 0 }, *cbs[1] = { &cb };
+		off_t off =
+		    (rand_r(&seed) % (DIO_FILE / DIO_CHUNK)) * DIO_CHUNK;
+		struct iocb cb = {0}, *cbs[1] = {&cb};
 		struct io_event ev;
 
 		memset(w, i % 250 + 1, DIO_CHUNK);
@@ -855,19 +856,18 @@ START_TEST(test_buffered_reads_after_async_direct_writes_see_them)
 	harness_start_ok(&m, NULL);
 	/* the check holds natively (without the fix, about 1 write in 200
 	 * left a stale page through the mount) */
-	ck_assert_int_eq(stale_reads_after_direct_writes(P(m.src, "native"),
-							 300), 0);
+	ck_assert_int_eq(
+	    stale_reads_after_direct_writes(P(m.src, "native"), 300), 0);
 	ck_assert_int_eq(stale_reads_after_direct_writes(P(m.mnt, "f"), 3000),
 			 0);
-	ck_assert_uint_ge(harness_stat(&m, "direct_write_invalidations"),
-			  3000);
+	ck_assert_uint_ge(harness_stat(&m, "direct_write_invalidations"), 3000);
 	ck_assert_uint_eq(harness_stat(&m, "invalidation_timeouts"), 0);
 }
 END_TEST
 
 START_TEST(test_pseudo_filesystem_files_are_read_by_fd)
 {
-	const char *extra[] = { "-o", "timeout=0", NULL };
+	const char *extra[] = {"-o", "timeout=0", NULL};
 	char *native, *through;
 
 	/* procfs files say size 0 and cannot be mapped */
@@ -920,7 +920,7 @@ START_TEST(test_writers_in_several_processes_stay_coherent)
 	for (int i = 0; i < n; i++) {
 		kids[i] = fork();
 		if (kids[i] == 0) {
-			struct region_writer w = { P(m.mnt, "shared"), i };
+			struct region_writer w = {P(m.mnt, "shared"), i};
 
 			_exit(write_my_region(&w));
 		}
@@ -1005,9 +1005,9 @@ END_TEST
 START_TEST(test_hints_keep_data_correct)
 {
 	static const char *const opts[] = {
-		"preload=willneed,advice=sequential",
-		"preload=populate,advice=random",
-		"preload=none,advice=normal,lock",
+	    "preload=willneed,advice=sequential",
+	    "preload=populate,advice=random",
+	    "preload=none,advice=normal,lock",
 	};
 	char *data = g_malloc(3 << 20);
 
@@ -1030,7 +1030,7 @@ END_TEST
 
 START_TEST(test_lock_refused_by_rlimit_warns_and_carries_on)
 {
-	struct rlimit none = { 0, 0 };
+	struct rlimit none = {0, 0};
 	char *text;
 
 	m.log_may_warn = 1;
@@ -1066,46 +1066,51 @@ int main(void)
 	TCase *faults = tcase_create("faults");
 	TCase *big = tcase_create("big");
 	TCase *misc = tcase_create("stats");
-	TCase *all[] = { data, faults, big, misc };
-	SRunner *sr;
+	TCase *all[] = {data, faults, big, misc};
 	int failed;
 
 	if (!harness_init())
 		return 0;
 	for (size_t i = 0; i < G_N_ELEMENTS(all); i++) {
-		tcase_add_checked_fixture(all[i], setup, teardown);
+		tcase_add_checked_fixture(all[i], harness_fixture_setup,
+					  harness_fixture_teardown);
 		tcase_set_timeout(all[i], 300);
 		suite_add_tcase(s, all[i]);
 	}
 	tcase_add_test(data, test_data_through_1m_windows_and_4m_budget);
-	tcase_add_test(data, test_windows_outlive_a_close_so_the_next_open_is_warm);
+	tcase_add_test(data,
+		       test_windows_outlive_a_close_so_the_next_open_is_warm);
 	tcase_add_test(data, test_sequential_appends_grow_windows_in_place);
-	tcase_add_test(data, test_writes_into_preallocated_files_leave_holes_holes);
+	tcase_add_test(data,
+		       test_writes_into_preallocated_files_leave_holes_holes);
 	tcase_add_test(data, test_o_append_goes_to_the_true_end);
 	tcase_add_test(data, test_100k_random_operations_match_a_model);
+	tcase_add_test(
+	    faults,
+	    test_read_past_external_truncation_gives_eio_and_data_before_it);
+	tcase_add_test(
+	    faults,
+	    test_truncation_by_a_process_that_opened_before_the_overlay);
 	tcase_add_test(faults,
-		       test_read_past_external_truncation_gives_eio_and_data_before_it);
-	tcase_add_test(faults,
-		       test_truncation_by_a_process_that_opened_before_the_overlay);
-	tcase_add_test(faults, test_busy_mount_survives_files_cut_short_underneath);
+		       test_busy_mount_survives_files_cut_short_underneath);
 	tcase_add_test(faults, test_full_disk_gives_enospc_to_the_writer);
-	tcase_add_test(big, test_20gib_sparse_file_reads_back_within_256m_budget);
-	tcase_add_test(misc, test_stats_xattr_has_the_documented_keys_and_is_read_only);
+	tcase_add_test(big,
+		       test_20gib_sparse_file_reads_back_within_256m_budget);
+	tcase_add_test(
+	    misc, test_stats_xattr_has_the_documented_keys_and_is_read_only);
 	tcase_add_test(misc, test_cache_single_keeps_one_copy_of_data_read);
 	tcase_add_test(misc, test_cache_auto_caches_data_read_twice);
 	tcase_add_test(misc, test_o_direct_and_small_files_use_the_fd_path);
-	tcase_add_test(misc, test_buffered_reads_after_async_direct_writes_see_them);
+	tcase_add_test(misc,
+		       test_buffered_reads_after_async_direct_writes_see_them);
 	tcase_add_test(misc, test_hints_keep_data_correct);
 	tcase_add_test(misc, test_pseudo_filesystem_files_are_read_by_fd);
-	tcase_add_test(misc,
-		       test_open_fds_return_to_baseline_once_files_are_forgotten);
+	tcase_add_test(
+	    misc, test_open_fds_return_to_baseline_once_files_are_forgotten);
 	tcase_add_test(data, test_writers_in_several_processes_stay_coherent);
 	tcase_add_test(misc, test_lock_refused_by_rlimit_warns_and_carries_on);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = harness_run_suite(s);
 	harness_cleanup();
-	return failed ? 1 : 0;
+	return failed;
 }

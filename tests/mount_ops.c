@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Mount tests for every operation: each call is made on a plain native
  * directory and through the mount, and results, errno and the resulting
  * trees are compared (SAME / compare_trees). The mount runs with
@@ -21,27 +22,22 @@
 
 #include <glib.h>
 
-#include "harness.h"
+#include "fixture.h"
 
-static struct harness_mount m;
-
-static void setup(void)
+/* Every test here runs on a live mount (allow_other: some tests act as
+ * another user). */
+static void setup_mounted(void)
 {
 	harness_mount(&m, "allow_other");
 }
 
-static void teardown(void)
-{
-	harness_teardown(&m);
-}
-
 /* Run stmt once with B = the native twin and once with B = the mount. */
-#define BOTH(stmt)                                                    \
-	do {                                                          \
-		for (int both_ = 0; both_ < 2; both_++) {             \
-			const char *B = both_ ? m.mnt : m.native;     \
-			stmt;                                         \
-		}                                                     \
+#define BOTH(stmt)                                                             \
+	do {                                                                   \
+		for (int both_ = 0; both_ < 2; both_++) {                      \
+			const char *B = both_ ? m.mnt : m.native;              \
+			stmt;                                                  \
+		}                                                              \
 	} while (0)
 
 static void put(const char *path, const char *text)
@@ -149,7 +145,7 @@ START_TEST(test_unlinked_open_file_stays_usable)
 {
 	BOTH({
 		int fd = open(P(B, "f"), O_CREAT | O_RDWR, 0644);
-		char buf[8] = { 0 };
+		char buf[8] = {0};
 
 		ck_assert(fd >= 0);
 		ck_assert(unlink(P(B, "f")) == 0);
@@ -165,17 +161,17 @@ END_TEST
 START_TEST(test_fsync_fdatasync_and_fsyncdir_succeed)
 {
 	SAME(m, ({
-		int fd = open(P(B, "f"), O_CREAT | O_WRONLY, 0644);
-		long r = write(fd, "x", 1) + fsync(fd) + fdatasync(fd);
-		close(fd);
-		r;
-	}));
+		     int fd = open(P(B, "f"), O_CREAT | O_WRONLY, 0644);
+		     long r = write(fd, "x", 1) + fsync(fd) + fdatasync(fd);
+		     close(fd);
+		     r;
+	     }));
 	SAME(m, ({
-		int fd = open(B, O_RDONLY | O_DIRECTORY);
-		long r = fsync(fd);
-		close(fd);
-		r;
-	}));
+		     int fd = open(B, O_RDONLY | O_DIRECTORY);
+		     long r = fsync(fd);
+		     close(fd);
+		     r;
+	     }));
 }
 END_TEST
 
@@ -226,10 +222,10 @@ END_TEST
 
 START_TEST(test_times_set_omit_and_now)
 {
-	struct timespec set[2] = { { 1000000000, 123456789 },
-				   { 1100000000, 987654321 } };
-	struct timespec omit_atime[2] = { { 0, UTIME_OMIT }, { 5, 5 } };
-	struct timespec now[2] = { { 0, UTIME_NOW }, { 0, UTIME_OMIT } };
+	struct timespec set[2] = {{1000000000, 123456789},
+				  {1100000000, 987654321}};
+	struct timespec omit_atime[2] = {{0, UTIME_OMIT}, {5, 5}};
+	struct timespec now[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
 	struct stat a, b;
 
 	BOTH(put(P(B, "f"), "x"));
@@ -251,7 +247,7 @@ END_TEST
 
 START_TEST(test_times_of_a_symlink_itself)
 {
-	struct timespec set[2] = { { 1000, 0 }, { 2000, 0 } };
+	struct timespec set[2] = {{1000, 0}, {2000, 0}};
 	struct stat a, b;
 
 	BOTH(put(P(B, "target"), "x"));
@@ -273,11 +269,11 @@ START_TEST(test_truncate_grows_and_shrinks)
 	assert_twins();
 	BOTH(assert_content(P(B, "f"), "012"));
 	SAME(m, ({
-		int fd = open(P(B, "f"), O_RDWR);
-		long r = ftruncate(fd, 1);
-		close(fd);
-		r;
-	}));
+		     int fd = open(P(B, "f"), O_RDWR);
+		     long r = ftruncate(fd, 1);
+		     close(fd);
+		     r;
+	     }));
 	SAME(m, truncate(P(B, "f"), -1));
 	SAME(m, truncate(P(B, "missing"), 1));
 	assert_twins();
@@ -287,7 +283,7 @@ END_TEST
 START_TEST(test_attributes_carry_the_real_size)
 {
 	struct stat a, b;
-	char buf[8192] = { 'z' };
+	char buf[8192] = {'z'};
 	int fd = open(P(m.mnt, "f"), O_CREAT | O_RDWR, 0644);
 
 	ck_assert(fd >= 0);
@@ -458,10 +454,10 @@ static gint by_name(gconstpointer a, gconstpointer b)
 
 static void assert_same_listing(const char *a, const char *b)
 {
-	GHashTable *ta = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					       NULL);
-	GHashTable *tb = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					       NULL);
+	GHashTable *ta =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	GHashTable *tb =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	GPtrArray *la = list_dir(a, ta), *lb = list_dir(b, tb);
 
 	g_ptr_array_sort(la, by_name);
@@ -470,8 +466,8 @@ static void assert_same_listing(const char *a, const char *b)
 	for (guint i = 0; i < la->len; i++) {
 		ck_assert_str_eq(la->pdata[i], lb->pdata[i]);
 		ck_assert_int_eq(
-			GPOINTER_TO_INT(g_hash_table_lookup(ta, la->pdata[i])),
-			GPOINTER_TO_INT(g_hash_table_lookup(tb, lb->pdata[i])));
+		    GPOINTER_TO_INT(g_hash_table_lookup(ta, la->pdata[i])),
+		    GPOINTER_TO_INT(g_hash_table_lookup(tb, lb->pdata[i])));
 	}
 	g_ptr_array_free(la, TRUE);
 	g_ptr_array_free(lb, TRUE);
@@ -522,9 +518,9 @@ START_TEST(test_names_with_any_byte_but_slash)
 				continue;
 			name[0] = (char)c;
 			name[1] = '\0';
-			ck_assert_msg(mknod(P(B, "%s", name), S_IFREG | 0644,
-					    0) == 0,
-				      "byte %d: %s", c, strerror(errno));
+			ck_assert_msg(
+			    mknod(P(B, "%s", name), S_IFREG | 0644, 0) == 0,
+			    "byte %d: %s", c, strerror(errno));
 		}
 		/* the longest name, of mixed bytes */
 		for (int i = 0; i < 255; i++) {
@@ -566,12 +562,13 @@ START_TEST(test_deep_paths_beyond_path_max)
 	/* walk the backing tree down to the leaf */
 	int fd = open(m.src, O_RDONLY | O_DIRECTORY);
 	for (int i = 0; i < 400; i++) {
-		int next = openat(fd, "level-0123456789", O_RDONLY | O_DIRECTORY);
+		int next =
+		    openat(fd, "level-0123456789", O_RDONLY | O_DIRECTORY);
 		ck_assert_msg(next >= 0, "level %d missing in backing", i);
 		close(fd);
 		fd = next;
 	}
-	char buf[8] = { 0 };
+	char buf[8] = {0};
 	int f = openat(fd, "leaf", O_RDONLY);
 	ck_assert(read(f, buf, 8) == 4);
 	ck_assert_str_eq(buf, "deep");
@@ -648,20 +645,21 @@ START_TEST(test_fallocate_modes_match)
 
 	BOTH(put(P(B, "f"), ""));
 	SAME(m, ({
-		int fd = open(P(B, "f"), O_RDWR);
-		long r = fallocate(fd, 0, 0, 1 << 20);
-		r += fallocate(fd, FALLOC_FL_KEEP_SIZE, 1 << 20, 1 << 20);
-		r += fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			       4096, 65536);
-		close(fd);
-		r;
-	}));
+		     int fd = open(P(B, "f"), O_RDWR);
+		     long r = fallocate(fd, 0, 0, 1 << 20);
+		     r += fallocate(fd, FALLOC_FL_KEEP_SIZE, 1 << 20, 1 << 20);
+		     r += fallocate(fd,
+				    FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				    4096, 65536);
+		     close(fd);
+		     r;
+	     }));
 	SAME(m, ({
-		int fd = open(P(B, "f"), O_RDWR);
-		long r = fallocate(fd, FALLOC_FL_PUNCH_HOLE, 0, 4096);
-		close(fd);
-		r;
-	}));
+		     int fd = open(P(B, "f"), O_RDWR);
+		     long r = fallocate(fd, FALLOC_FL_PUNCH_HOLE, 0, 4096);
+		     close(fd);
+		     r;
+	     }));
 	ck_assert(stat(P(m.native, "f"), &a) == 0);
 	ck_assert(stat(P(m.mnt, "f"), &b) == 0);
 	ck_assert_int_eq(a.st_size, b.st_size);
@@ -679,7 +677,7 @@ START_TEST(test_seek_data_and_hole_in_a_sparse_file_over_4gib)
 	for (int i = 0; i < 2; i++) {
 		const char *B = i ? m.mnt : m.native;
 		int fd = open(P(B, "sparse"), O_CREAT | O_RDWR, 0644);
-		char buf[6] = { 0 };
+		char buf[6] = {0};
 
 		ck_assert(fd >= 0);
 		ck_assert(ftruncate(fd, (off_t)5 << 30) == 0);
@@ -712,14 +710,15 @@ START_TEST(test_copy_file_range_copies)
 		data[i] = (char)(i * 31 + 7);
 	BOTH(put_file(P(B, "in"), data, 1 << 20));
 	SAME(m, ({
-		int in = open(P(B, "in"), O_RDONLY);
-		int out = open(P(B, "out"), O_CREAT | O_WRONLY, 0644);
-		loff_t off_in = 4096, off_out = 100;
-		long r = copy_file_range(in, &off_in, out, &off_out, 500000, 0);
-		close(in);
-		close(out);
-		r;
-	}));
+		     int in = open(P(B, "in"), O_RDONLY);
+		     int out = open(P(B, "out"), O_CREAT | O_WRONLY, 0644);
+		     loff_t off_in = 4096, off_out = 100;
+		     long r =
+			 copy_file_range(in, &off_in, out, &off_out, 500000, 0);
+		     close(in);
+		     close(out);
+		     r;
+	     }));
 	assert_twins();
 	g_free(data);
 }
@@ -768,8 +767,10 @@ static pid_t lock_owner;
 static int probe_posix_lock(const char *path)
 {
 	int fd = open(path, O_RDWR);
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
-			    .l_start = 10, .l_len = 10 };
+	struct flock fl = {.l_type = F_WRLCK,
+			   .l_whence = SEEK_SET,
+			   .l_start = 10,
+			   .l_len = 10};
 
 	if (fcntl(fd, F_GETLK, &fl) != 0)
 		return 2;
@@ -787,8 +788,10 @@ static int probe_posix_lock(const char *path)
 
 START_TEST(test_posix_locks_are_seen_by_other_processes)
 {
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
-			    .l_start = 0, .l_len = 100 };
+	struct flock fl = {.l_type = F_WRLCK,
+			   .l_whence = SEEK_SET,
+			   .l_start = 0,
+			   .l_len = 100};
 	int fd;
 
 	put(P(m.mnt, "lock"), "");
@@ -832,7 +835,7 @@ START_TEST(test_application_mmap_reads_and_writes_through_the_mount)
 END_TEST
 
 #define WRITERS 4
-#define REGION (1 << 20)
+#define REGION	(1 << 20)
 
 struct writer {
 	int fd;
@@ -864,7 +867,7 @@ START_TEST(test_concurrent_writers_from_several_threads)
 
 	ck_assert(fd >= 0);
 	for (int i = 0; i < WRITERS; i++) {
-		w[i] = (struct writer){ fd, i };
+		w[i] = (struct writer){fd, i};
 		pthread_create(&t[i], NULL, write_region, &w[i]);
 	}
 	for (int i = 0; i < WRITERS; i++) {
@@ -892,8 +895,8 @@ END_TEST
 /* Each appender writes 500 records of 14 bytes, "K NNNNNNNNNNN\n" (K the
  * appender, N its sequence number), one write(2) each. */
 #define APPENDERS 4
-#define APPENDS 500
-#define RECORD 14
+#define APPENDS	  500
+#define RECORD	  14
 
 static int append_lines(const char *path, int k)
 {
@@ -913,7 +916,7 @@ static int append_lines(const char *path, int k)
  * another), once, and in the order its appender wrote it. */
 static void assert_appended_records(const char *data, size_t len)
 {
-	int next[APPENDERS] = { 0 };
+	int next[APPENDERS] = {0};
 
 	ck_assert_uint_eq(len, APPENDERS * APPENDS * RECORD);
 	for (size_t at = 0; at < len; at += RECORD) {
@@ -931,7 +934,8 @@ static void assert_appended_records(const char *data, size_t len)
 			      "record at %zu is torn: %.14s", at, r);
 		ck_assert_msg(i == next[k],
 			      "appender %ld: record %ld where %d was due "
-			      "(at %zu)", k, i, next[k], at);
+			      "(at %zu)",
+			      k, i, next[k], at);
 		next[k]++;
 	}
 	for (int k = 0; k < APPENDERS; k++)
@@ -967,8 +971,8 @@ END_TEST
 
 START_TEST(test_change_in_the_backing_file_is_seen_on_reopen)
 {
-	struct timespec later[2] = { { 0, UTIME_OMIT }, { 2000000000, 0 } };
-	const char *opts[] = { "-o", "allow_other,timeout=60", NULL };
+	struct timespec later[2] = {{0, UTIME_OMIT}, {2000000000, 0}};
+	const char *opts[] = {"-o", "allow_other,timeout=60", NULL};
 
 	/* With attributes cached for a minute, only the check at open time
 	 * stands between a reader and stale pages. */
@@ -1081,7 +1085,7 @@ static int u_truncate(void *a)
 
 static int u_utimes_explicit(void *a)
 {
-	struct timespec t[2] = { { 1, 0 }, { 1, 0 } };
+	struct timespec t[2] = {{1, 0}, {1, 0}};
 
 	return utimensat(AT_FDCWD, ((struct uop *)a)->path, t, 0) ? errno : 0;
 }
@@ -1089,7 +1093,7 @@ static int u_utimes_explicit(void *a)
 static int u_setxattr(void *a)
 {
 	return setxattr(((struct uop *)a)->path, "user.u", "1", 1, 0) ? errno
-								       : 0;
+								      : 0;
 }
 
 static int u_list(void *a)
@@ -1105,15 +1109,15 @@ static int u_access_w(void *a)
 }
 
 /* The same operation as nobody, natively and through the mount. */
-static void same_as_nobody(int (*fn)(void *), const char *rel,
-			   const char *rel2, const char *what)
+static void same_as_nobody(int (*fn)(void *), const char *rel, const char *rel2,
+			   const char *what)
 {
 	int r[2];
 
 	for (int i = 0; i < 2; i++) {
 		const char *B = i ? m.mnt : m.native;
 		char p1[PATH_MAX * 2], p2[PATH_MAX * 2];
-		struct uop o = { p1, p2 };
+		struct uop o = {p1, p2};
 
 		g_snprintf(p1, sizeof(p1), "%s/%s", B, rel);
 		g_snprintf(p2, sizeof(p2), "%s/%s", B, rel2 ? rel2 : "");
@@ -1142,7 +1146,8 @@ static void permission_fixture(const char *B)
 
 START_TEST(test_other_users_are_refused_what_the_backing_refuses)
 {
-	if (!harness_need_root("test_other_users_are_refused_what_the_backing_refuses"))
+	if (!harness_need_root(
+		"test_other_users_are_refused_what_the_backing_refuses"))
 		return;
 	BOTH(permission_fixture(B));
 	same_as_nobody(u_read, "rootdir/secret", NULL, "read");
@@ -1168,7 +1173,8 @@ END_TEST
 
 START_TEST(test_objects_created_by_another_user_belong_to_them)
 {
-	if (!harness_need_root("test_objects_created_by_another_user_belong_to_them"))
+	if (!harness_need_root(
+		"test_objects_created_by_another_user_belong_to_them"))
 		return;
 	BOTH(permission_fixture(B));
 	same_as_nobody(u_create, "open/file", NULL, "create");
@@ -1236,15 +1242,15 @@ int main(void)
 	TCase *locks = tcase_create("locks");
 	TCase *data = tcase_create("data");
 	TCase *perms = tcase_create("permissions");
-	TCase *all[] = { files, attrs, names, dirs,  xattr,
-			 space, locks, data,  perms };
-	SRunner *sr;
+	TCase *all[] = {files, attrs, names, dirs, xattr,
+			space, locks, data,  perms};
 	int failed;
 
 	if (!harness_init())
 		return 0;
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		tcase_add_checked_fixture(all[i], setup, teardown);
+		tcase_add_checked_fixture(all[i], setup_mounted,
+					  harness_fixture_teardown);
 		tcase_set_timeout(all[i], 120);
 		suite_add_tcase(s, all[i]);
 	}
@@ -1260,7 +1266,8 @@ int main(void)
 	tcase_add_test(attrs,
 		       test_stat_through_the_mount_matches_the_backing_file);
 	tcase_add_test(attrs, test_chmod_and_chown_match);
-	tcase_add_test(attrs, test_chown_of_setuid_file_clears_setuid_like_native);
+	tcase_add_test(attrs,
+		       test_chown_of_setuid_file_clears_setuid_like_native);
 	tcase_add_test(attrs, test_times_set_omit_and_now);
 	tcase_add_test(attrs, test_times_of_a_symlink_itself);
 	tcase_add_test(attrs, test_truncate_grows_and_shrinks);
@@ -1275,7 +1282,8 @@ int main(void)
 	tcase_add_test(names, test_hard_links_are_counted_in_mount_and_backing);
 
 	tcase_add_test(dirs, test_readdir_lists_10000_entries);
-	tcase_add_test(dirs, test_readdir_sees_changes_made_in_the_backing_directory);
+	tcase_add_test(dirs,
+		       test_readdir_sees_changes_made_in_the_backing_directory);
 	tcase_add_test(dirs, test_names_with_any_byte_but_slash);
 	tcase_add_test(dirs, test_deep_paths_beyond_path_max);
 	tcase_add_test(dirs, test_statfs_matches_the_backing_filesystem);
@@ -1284,26 +1292,27 @@ int main(void)
 	tcase_add_test(xattr, test_xattrs_of_a_symlink_itself);
 
 	tcase_add_test(space, test_fallocate_modes_match);
-	tcase_add_test(space, test_seek_data_and_hole_in_a_sparse_file_over_4gib);
+	tcase_add_test(space,
+		       test_seek_data_and_hole_in_a_sparse_file_over_4gib);
 	tcase_add_test(space, test_copy_file_range_copies);
 
 	tcase_add_test(locks, test_flock_conflicts_between_processes);
 	tcase_add_test(locks, test_posix_locks_are_seen_by_other_processes);
 
-	tcase_add_test(data, test_application_mmap_reads_and_writes_through_the_mount);
+	tcase_add_test(
+	    data, test_application_mmap_reads_and_writes_through_the_mount);
 	tcase_add_test(data, test_concurrent_writers_from_several_threads);
 	tcase_add_test(data, test_concurrent_appenders_from_several_processes);
 	tcase_add_test(data, test_change_in_the_backing_file_is_seen_on_reopen);
 
-	tcase_add_test(perms, test_other_users_are_refused_what_the_backing_refuses);
-	tcase_add_test(perms, test_objects_created_by_another_user_belong_to_them);
+	tcase_add_test(perms,
+		       test_other_users_are_refused_what_the_backing_refuses);
+	tcase_add_test(perms,
+		       test_objects_created_by_another_user_belong_to_them);
 	tcase_add_test(perms, test_setgid_directory_passes_its_group_on);
 	tcase_add_test(perms, test_write_by_another_user_clears_setuid);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = harness_run_suite(s);
 	harness_cleanup();
-	return failed ? 1 : 0;
+	return failed;
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Mount tests for the sync modes: each mode through the real daemon
  * (backing file compared through a separate fd, counters proving when
  * msync happened), O_SYNC handles, fsync, kill -9 in the middle of a
@@ -12,19 +13,7 @@
 
 #include <glib.h>
 
-#include "harness.h"
-
-static struct harness_mount m;
-
-static void setup(void)
-{
-	harness_dirs(&m);
-}
-
-static void teardown(void)
-{
-	harness_teardown(&m);
-}
+#include "fixture.h"
 
 /* Wait (up to ms) for counter name to reach at least want; its value. */
 static uint64_t wait_stat_ge(const char *name, uint64_t want, int ms)
@@ -88,7 +77,7 @@ START_TEST(test_immediate_acknowledges_writes_only_after_msync)
 	put_file(P(m.src, "f"), "", 0);
 	fd = open(P(m.mnt, "f"), O_WRONLY);
 	for (int i = 1; i <= 20; i++) {
-		char block[4096] = { 'i' };
+		char block[4096] = {'i'};
 
 		ck_assert(pwrite(fd, block, sizeof(block), (off_t)i * 8192) ==
 			  sizeof(block));
@@ -168,7 +157,7 @@ END_TEST
 
 START_TEST(test_o_sync_and_o_dsync_handles_are_immediate)
 {
-	static const int flags[] = { O_SYNC, O_DSYNC };
+	static const int flags[] = {O_SYNC, O_DSYNC};
 
 	harness_start_ok(&m, "sync=never");
 	for (size_t k = 0; k < G_N_ELEMENTS(flags); k++) {
@@ -351,15 +340,15 @@ START_TEST(test_bad_sync_options_are_refused)
 	static const struct {
 		const char *opt, *named;
 	} bad[] = {
-		{ "sync=sometimes", "'sync'" },
-		{ "sync=", "'sync'" },
-		{ "sync_interval=0", "'sync_interval'" },
-		{ "sync_interval=soon", "'sync_interval'" },
-		{ "sync_interval=-1", "'sync_interval'" },
+	    {"sync=sometimes", "'sync'"},
+	    {"sync=", "'sync'"},
+	    {"sync_interval=0", "'sync_interval'"},
+	    {"sync_interval=soon", "'sync_interval'"},
+	    {"sync_interval=-1", "'sync_interval'"},
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
-		const char *extra[] = { "-o", bad[i].opt, NULL };
+		const char *extra[] = {"-o", bad[i].opt, NULL};
 		char *log;
 
 		ck_assert_int_eq(harness_start(&m, m.src, m.mnt, extra), 1);
@@ -377,15 +366,17 @@ int main(void)
 	Suite *s = suite_create("mount_sync");
 	TCase *modes = tcase_create("modes");
 	TCase *crash = tcase_create("crash");
-	SRunner *sr;
 
 	if (!harness_init())
 		return 0;
-	tcase_add_checked_fixture(modes, setup, teardown);
-	tcase_add_checked_fixture(crash, setup, teardown);
+	tcase_add_checked_fixture(modes, harness_fixture_setup,
+				  harness_fixture_teardown);
+	tcase_add_checked_fixture(crash, harness_fixture_setup,
+				  harness_fixture_teardown);
 	tcase_set_timeout(modes, 120);
 	tcase_set_timeout(crash, 120);
-	tcase_add_test(modes, test_immediate_acknowledges_writes_only_after_msync);
+	tcase_add_test(modes,
+		       test_immediate_acknowledges_writes_only_after_msync);
 	tcase_add_test(modes, test_periodic_syncs_within_the_interval);
 	tcase_add_test(modes, test_close_syncs_before_close_returns);
 	tcase_add_test(modes, test_never_leaves_writeback_to_the_kernel);
@@ -400,10 +391,8 @@ int main(void)
 	tcase_add_test(crash, test_kill_9_loses_no_acknowledged_write_never);
 	suite_add_tcase(s, modes);
 	suite_add_tcase(s, crash);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	int failed = harness_run_suite(s);
+
 	harness_cleanup();
-	return failed ? 1 : 0;
+	return failed;
 }

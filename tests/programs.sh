@@ -1,48 +1,16 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Real programs inside a memmapfs mount: git, sqlite3 (rollback journal and
 # WAL, whose -shm file is mmap'ed), tar + diff -r, and a C build of memmapfs
 # itself. Every result is also checked against the backing directory.
 set -eu
 
-BIN="${MEMMAPFS_BIN:-$(pwd)/memmapfs}"
 HERE=$(cd "$(dirname "$0")/.." && pwd)
+. "$HERE/tests/lib.sh"
 
-if [ ! -e /dev/fuse ]; then
-	echo "!!! SKIPPING program tests: /dev/fuse is missing here !!!" >&2
-	[ "${CI:-}" = true ] && { echo "CI=true: may not skip" >&2; exit 1; }
-	exit 0
-fi
-
-T=$(mktemp -d /var/tmp/memmapfs-programs.XXXXXX)
-SRC=$T/src MNT=$T/mnt
-mkdir -p "$SRC" "$MNT"
-PID=""
-cleanup() {
-	if [ -n "$PID" ]; then
-		kill "$PID" 2>/dev/null || true
-		for _ in $(seq 100); do
-			kill -0 "$PID" 2>/dev/null || break
-			sleep 0.1
-		done
-	fi
-	mountpoint -q "$MNT" && umount -l "$MNT" 2>/dev/null
-	rm -rf --one-file-system "$T"
-}
-trap cleanup EXIT INT TERM
-
-"$BIN" -f "$SRC" "$MNT" 2>"$T/daemon.log" &
-PID=$!
-mounted() {
-	awk -v m="$MNT" '$5 == m && / - fuse\.memmapfs / { f = 1 } END { exit !f }' \
-		/proc/self/mountinfo
-}
-for _ in $(seq 200); do
-	mounted && break
-	kill -0 "$PID" || { cat "$T/daemon.log"; exit 1; }
-	sleep 0.05
-done
-mounted || {
-	echo "mount did not come up"; exit 1; }
+mmfs_need_fuse "program tests"
+mmfs_tree memmapfs-programs
+mmfs_start
 
 step() { printf '  %-64s' "$1"; }
 ok() { echo ok; }

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Run the test binaries named on the command line (from $TEST_DIR), then the
 # real-program tests, and report every failure. Each binary runs under a hard
 # timeout so that a hung mount can never hang `make check`.

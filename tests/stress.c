@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Stress with verification: several processes at once on the files of a
  * memmapfs mount, while another truncates backing files behind its back.
  *
@@ -25,12 +26,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BLOCK 4096
-#define SHARED 4	       /* shared files */
-#define VICTIMS 2	       /* shared files also cut short in SOURCE */
-#define SHARED_BLOCKS 512      /* 2 MiB each */
-#define PRIVATE_MAX (3 << 20)  /* a private file's largest size */
-#define MAGIC 0x6d6d6673u      /* "mmfs" */
+#define BLOCK	      4096
+#define SHARED	      4		  /* shared files */
+#define VICTIMS	      2		  /* shared files also cut short in SOURCE */
+#define SHARED_BLOCKS 512	  /* 2 MiB each */
+#define PRIVATE_MAX   (3 << 20)	  /* a private file's largest size */
+#define MAGIC	      0x6d6d6673u /* "mmfs" */
 
 struct record {
 	uint32_t magic, file, block, writer, seq, sum;
@@ -83,8 +84,8 @@ static char *path_of(char *buf, const char *base, const char *kind, int n)
 static void make_block(unsigned char *b, int file, int block, int writer,
 		       uint32_t seq)
 {
-	struct record r = { MAGIC, (uint32_t)file, (uint32_t)block,
-			    (uint32_t)writer, seq, 0 };
+	struct record r = {
+	    MAGIC, (uint32_t)file, (uint32_t)block, (uint32_t)writer, seq, 0};
 
 	for (size_t i = sizeof(r); i < BLOCK; i++)
 		b[i] = (unsigned char)(next_rand() >> 3);
@@ -110,7 +111,8 @@ static int check_block(const unsigned char *b, int file, int block)
 
 static void shared_op(int worker, uint32_t seq)
 {
-	int k = (int)(next_rand() % SHARED), blk = (int)(next_rand() % SHARED_BLOCKS);
+	int k = (int)(next_rand() % SHARED),
+	    blk = (int)(next_rand() % SHARED_BLOCKS);
 	unsigned char b[BLOCK];
 	char path[4096];
 	int fd = open(path_of(path, mnt, "shared", k), O_RDWR);
@@ -150,7 +152,8 @@ static void shared_op(int worker, uint32_t seq)
 /* Victims: cut short and rewritten in SOURCE by the truncator. */
 static void victim_op(int worker, uint32_t seq)
 {
-	int k = (int)(next_rand() % VICTIMS), blk = (int)(next_rand() % SHARED_BLOCKS);
+	int k = (int)(next_rand() % VICTIMS),
+	    blk = (int)(next_rand() % SHARED_BLOCKS);
 	unsigned char b[BLOCK];
 	char path[4096];
 	int fd = open(path_of(path, mnt, "victim", k), O_RDWR);
@@ -179,7 +182,8 @@ static void victim_op(int worker, uint32_t seq)
 			if (n > 0 && n < BLOCK)
 				memset(b + n, 0, BLOCK - (size_t)n);
 			if (n > 0 && check_block(b, 100 + k, blk))
-				fail("victim-%d block %d is misplaced or corrupt",
+				fail("victim-%d block %d is misplaced or "
+				     "corrupt",
 				     k, blk);
 		}
 	}
@@ -235,10 +239,13 @@ static void private_op(struct private_file *pf, int worker)
 
 	if (op < 30) { /* read */
 		ssize_t want = off >= pf->size ? 0
-			       : (ssize_t)(pf->size - off < len ? pf->size - off : len);
+					       : (ssize_t)(pf->size - off < len
+							       ? pf->size - off
+							       : len);
 		ssize_t n = pread(pf->fd, buf, len, (off_t)off);
 
-		if (n != want || memcmp(buf, pf->model + off, (size_t)(n > 0 ? n : 0)))
+		if (n != want ||
+		    memcmp(buf, pf->model + off, (size_t)(n > 0 ? n : 0)))
 			fail("private read %zu at %zu: %zd, want %zd", len, off,
 			     n, want);
 	} else if (op < 55) { /* write */
@@ -308,7 +315,7 @@ static void private_op(struct private_file *pf, int worker)
 
 static int worker(int id)
 {
-	struct private_file pf = { .model = calloc(1, PRIVATE_MAX) };
+	struct private_file pf = {.model = calloc(1, PRIVATE_MAX)};
 	uint32_t seq = 0;
 
 	rng = 0x9e3779b9u ^ (unsigned int)(id * 7919 + getpid());
@@ -374,7 +381,8 @@ static int truncator(void)
 		close(fd);
 		usleep(2000);
 	}
-	printf("  truncator: cut files short %u times behind the mount\n", cuts);
+	printf("  truncator: cut files short %u times behind the mount\n",
+	       cuts);
 	fflush(stdout);
 	return 0;
 }
@@ -386,7 +394,8 @@ int main(int argc, char **argv)
 	pid_t pid;
 
 	if (argc != 5) {
-		fprintf(stderr, "usage: stress MOUNTPOINT SOURCE SECONDS WORKERS\n");
+		fprintf(stderr,
+			"usage: stress MOUNTPOINT SOURCE SECONDS WORKERS\n");
 		return 2;
 	}
 	mnt = argv[1];
@@ -417,8 +426,9 @@ int main(int argc, char **argv)
 	for (int i = 0; i <= workers; i++) {
 		pid = wait(&status);
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-			fprintf(stderr, "stress: process %d failed (status %d)\n",
-				pid, status);
+			fprintf(stderr,
+				"stress: process %d failed (status %d)\n", pid,
+				status);
 			failed = 1;
 		}
 	}
@@ -428,13 +438,14 @@ int main(int argc, char **argv)
 		int fd = open(path_of(path, mnt, "shared", k), O_RDONLY);
 		ssize_t n;
 
-		for (int blk = 0; (n = pread(fd, b, BLOCK, (off_t)blk * BLOCK)) > 0;
-		     blk++) {
+		for (int blk = 0;
+		     (n = pread(fd, b, BLOCK, (off_t)blk * BLOCK)) > 0; blk++) {
 			if (n < BLOCK)
 				memset(b + n, 0, BLOCK - (size_t)n);
 			if (check_block(b, k, blk)) {
-				fprintf(stderr, "stress: shared-%d block %d "
-						"corrupt at the end\n",
+				fprintf(stderr,
+					"stress: shared-%d block %d "
+					"corrupt at the end\n",
 					k, blk);
 				failed = 1;
 			}

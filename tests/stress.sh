@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Run tests/stress against a live mount with a tiny budget (so windows are
 # evicted all the time) and a short sync interval, then check that the
 # daemon survived, stops cleanly, and logged nothing but the faults the
@@ -7,35 +8,14 @@
 # environment.
 set -eu
 
-BIN="${MEMMAPFS_BIN:-$(pwd)/memmapfs}"
+. "$(dirname "$0")/lib.sh"
 STRESS="${STRESS_BIN:?}"
 SECS="${STRESS_SECONDS:-180}"
 WORKERS="${STRESS_WORKERS:-4}"
-if [ ! -e /dev/fuse ]; then
-	echo "!!! SKIPPING stress: /dev/fuse is missing here !!!" >&2
-	[ "${CI:-}" = true ] && exit 1
-	exit 0
-fi
-T=$(mktemp -d /var/tmp/memmapfs-stress.XXXXXX)
-SRC=$T/src MNT=$T/mnt
-mkdir -p "$SRC" "$MNT"
-PID=""
-cleanup() {
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null
-	# also when the daemon died (a dead mount is no "mountpoint")
-	umount -l "$MNT" 2>/dev/null || true
-	rm -rf --one-file-system "$T"
-}
-trap cleanup EXIT INT TERM
 
-"$BIN" -f -o window=256K,max_mapped=2M,sync=periodic,sync_interval=0.5${STRESS_OPTS:+,$STRESS_OPTS} \
-	"$SRC" "$MNT" 2>"$T/daemon.log" &
-PID=$!
-for _ in $(seq 200); do
-	mountpoint -q "$MNT" && break
-	sleep 0.05
-done
-mountpoint -q "$MNT" || { cat "$T/daemon.log"; exit 1; }
+mmfs_need_fuse stress
+mmfs_tree memmapfs-stress
+mmfs_start -o window=256K,max_mapped=2M,sync=periodic,sync_interval=0.5${STRESS_OPTS:+,$STRESS_OPTS}
 
 echo "  $WORKERS workers and a truncator for $SECS s, max_mapped=2M"
 rc=0

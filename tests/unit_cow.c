@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Unit tests for private copy-on-write files (mode=cow), on plain files. */
 #include <check.h>
 #include <errno.h>
@@ -9,6 +10,7 @@
 
 #include <glib.h>
 
+#include "harness.h"
 #include "memmapfs/cow.h"
 
 static char path[] = "/var/tmp/mmfs-cow.XXXXXX";
@@ -27,7 +29,7 @@ static void setup(void)
 		original[i] = (char)('a' + i % 26);
 	ck_assert(write(fd, original, SIZE) == SIZE);
 	close(fd);
-	budget = (struct mmfs_cow_budget){ .max = 64 << 10 };
+	budget = (struct mmfs_cow_budget){.max = 64 << 10};
 }
 
 static void teardown(void)
@@ -90,7 +92,7 @@ START_TEST(test_growth_reads_zeros_in_the_gap)
 {
 	struct mmfs_cow *c = copy();
 	char buf[8];
-	struct stat st = { 0 };
+	struct stat st = {0};
 
 	ck_assert_int_eq(mmfs_cow_write(c, "end", 3, 40000), 3);
 	ck_assert_int_eq(mmfs_cow_size(c), 40003);
@@ -143,19 +145,14 @@ int main(void)
 {
 	Suite *s = suite_create("cow");
 	TCase *tc = tcase_create("copy");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_untouched_copy_reads_the_file_and_costs_nothing);
+	tcase_add_test(tc,
+		       test_untouched_copy_reads_the_file_and_costs_nothing);
 	tcase_add_test(tc, test_writes_are_private_and_charged_per_page);
 	tcase_add_test(tc, test_growth_reads_zeros_in_the_gap);
 	tcase_add_test(tc, test_truncate_then_grow_reads_zeros_not_the_file);
 	tcase_add_test(tc, test_past_the_budget_is_enospc);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return harness_run_suite(s);
 }

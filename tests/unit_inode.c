@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Unit tests for the inode table, on a plain temporary directory. */
 #include <check.h>
 #include <limits.h>
@@ -10,6 +11,7 @@
 
 #include <glib.h>
 
+#include "harness.h"
 #include "memmapfs/inode.h"
 
 static char dir[] = "/tmp/mmfs-inode.XXXXXX";
@@ -82,10 +84,12 @@ END_TEST
 START_TEST(test_hard_links_share_an_inode)
 {
 	struct stat st;
-	struct mmfs_inode *a = mmfs_inode_ref(&table, open_entry("a", &st), &st);
+	struct mmfs_inode *a =
+	    mmfs_inode_ref(&table, open_entry("a", &st), &st);
 	struct mmfs_inode *h =
-		mmfs_inode_ref(&table, open_entry("hard", &st), &st);
-	struct mmfs_inode *b = mmfs_inode_ref(&table, open_entry("b", &st), &st);
+	    mmfs_inode_ref(&table, open_entry("hard", &st), &st);
+	struct mmfs_inode *b =
+	    mmfs_inode_ref(&table, open_entry("b", &st), &st);
 
 	ck_assert_ptr_eq(a, h);
 	ck_assert_ptr_ne(a, b);
@@ -112,7 +116,8 @@ END_TEST
 START_TEST(test_forget_of_more_than_held_still_frees)
 {
 	struct stat st;
-	struct mmfs_inode *b = mmfs_inode_ref(&table, open_entry("b", &st), &st);
+	struct mmfs_inode *b =
+	    mmfs_inode_ref(&table, open_entry("b", &st), &st);
 
 	mmfs_inode_forget(&table, b, 5);
 	ck_assert_uint_eq(mmfs_inode_count(&table), 1);
@@ -151,15 +156,15 @@ static gpointer ref_many(gpointer p)
 	struct stat st;
 
 	for (int i = 0; i < 200; i++)
-		r->seen[i] = mmfs_inode_ref(&table, open_entry(r->name, &st),
-					    &st);
+		r->seen[i] =
+		    mmfs_inode_ref(&table, open_entry(r->name, &st), &st);
 	return NULL;
 }
 
 START_TEST(test_concurrent_refs_agree_and_count_exactly)
 {
-	struct race r[4] = { { "a", { 0 } }, { "hard", { 0 } }, { "a", { 0 } },
-			     { "hard", { 0 } } };
+	struct race r[4] = {
+	    {"a", {0}}, {"hard", {0}}, {"a", {0}}, {"hard", {0}}};
 	GThread *t[4];
 
 	for (int i = 0; i < 4; i++)
@@ -179,12 +184,10 @@ int main(void)
 {
 	Suite *s = suite_create("inode");
 	TCase *tc = tcase_create("table");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc,
-		       test_same_object_twice_gives_one_inode_and_closes_the_spare_fd);
+	tcase_add_test(
+	    tc, test_same_object_twice_gives_one_inode_and_closes_the_spare_fd);
 	tcase_add_test(tc, test_hard_links_share_an_inode);
 	tcase_add_test(tc, test_forget_frees_at_zero_and_closes_the_fd);
 	tcase_add_test(tc, test_forget_of_more_than_held_still_frees);
@@ -192,9 +195,5 @@ int main(void)
 	tcase_add_test(tc, test_root_looked_up_again_is_the_root);
 	tcase_add_test(tc, test_concurrent_refs_agree_and_count_exactly);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return harness_run_suite(s);
 }

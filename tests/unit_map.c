@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Unit tests for the mapping engine and the SIGBUS guard, on plain files in
  * a temporary directory (no FUSE). */
 #include <check.h>
@@ -134,7 +135,7 @@ START_TEST(test_window_arithmetic_at_every_boundary)
 	check_read(map, size + W * 7, 10, 0);
 	check_read(map, 0, (size_t)size + 5, size);
 	ck_assert_uint_eq(mmfs_map_window_count(map), 4);
-	mmfs_map_free(map);
+	mmfs_map_close(map);
 	ck_assert_uint_eq(mmfs_stat_get(&stats.windows_current), 0);
 	ck_assert_uint_eq(mmfs_stat_get(&stats.mapped_bytes), 0);
 }
@@ -149,7 +150,7 @@ START_TEST(test_small_file_gets_one_page_rounded_window)
 	check_read(map, 0, 4096, 100);
 	ck_assert_uint_eq(mmfs_stat_get(&stats.windows_current), 1);
 	ck_assert_uint_eq(mmfs_stat_get(&stats.mapped_bytes), 4096);
-	mmfs_map_free(map);
+	mmfs_map_close(map);
 }
 END_TEST
 
@@ -177,11 +178,13 @@ START_TEST(test_budget_holds_with_eviction_on_sparse_8gib_file)
 
 			check_read(map, off, 1, 1);
 			check_read(map, off + 3, 13, 13);
-			ck_assert_uint_le(mmfs_stat_get(&stats.mapped_bytes), 4 * W);
-			ck_assert_uint_le(mmfs_stat_get(&stats.windows_current), 4);
+			ck_assert_uint_le(mmfs_stat_get(&stats.mapped_bytes),
+					  4 * W);
+			ck_assert_uint_le(mmfs_stat_get(&stats.windows_current),
+					  4);
 		}
 	ck_assert_uint_ge(mmfs_stat_get(&stats.windows_evicted), 100);
-	mmfs_map_free(map);
+	mmfs_map_close(map);
 }
 END_TEST
 
@@ -195,7 +198,8 @@ START_TEST(test_pinned_windows_are_never_evicted)
 	struct mmfs_map *map = open_map("f");
 
 	for (int i = 0; i < 4; i++)
-		ck_assert_int_eq(mmfs_map_pin(map, (off_t)i * W, 10, &held[i]), 0);
+		ck_assert_int_eq(mmfs_map_pin(map, (off_t)i * W, 10, &held[i]),
+				 0);
 	/* the budget is all pinned: a fifth window cannot be had */
 	ck_assert_int_eq(mmfs_map_pin(map, 9 * W, 10, &extra), -ENOMEM);
 	/* copies still work, by pread */
@@ -214,7 +218,7 @@ START_TEST(test_pinned_windows_are_never_evicted)
 	for (int i = 0; i < 4; i++)
 		if (i != 2)
 			mmfs_map_unpin(&held[i]);
-	mmfs_map_free(map);
+	mmfs_map_close(map);
 }
 END_TEST
 
@@ -230,22 +234,24 @@ START_TEST(test_many_small_appends_cost_few_mappings)
 	for (int i = 0; i < 1000; i++, off += sizeof(block)) {
 		for (size_t j = 0; j < sizeof(block); j++)
 			block[j] = pattern(off + (off_t)j);
-		ck_assert_int_eq(mmfs_map_write(map, block, sizeof(block), off, 0),
-				 sizeof(block));
+		ck_assert_int_eq(
+		    mmfs_map_write(map, block, sizeof(block), off, 0),
+		    sizeof(block));
 	}
 	/* 4 MB in 4 windows: a handful of mmaps, not one per append */
 	ck_assert_uint_eq(mmfs_stat_get(&stats.windows_mapped), 4);
-	ck_assert_uint_lt(mmfs_stat_get(&stats.windows_mapped) + stats.window_grows, 40);
+	ck_assert_uint_lt(
+	    mmfs_stat_get(&stats.windows_mapped) + stats.window_grows, 40);
 	ck_assert_uint_eq(mmfs_stat_get(&stats.write_requests_mapped), 1000);
 	ck_assert_int_eq(mmfs_map_size(map), off);
-	mmfs_map_free(map);
+	mmfs_map_close(map);
 
 	struct stat st;
 	ck_assert(stat(path("log"), &st) == 0);
 	ck_assert_int_eq(st.st_size, off);
 	map = open_map("log");
 	check_read(map, 0, (size_t)off, off);
-	mmfs_map_free(map);
+	mmfs_map_close(map);
 }
 END_TEST
 
@@ -264,7 +270,7 @@ START_TEST(test_write_past_eof_leaves_a_hole)
 	ck_assert_int_lt(st.st_blocks, 64); /* the gap was not allocated */
 	ck_assert_int_eq(daemon_read(map, buf, 4, 5 * W), 4);
 	ck_assert(memcmp(buf, "\0\0\0\0", 4) == 0);
-	mmfs_map_free(map);
+	mmfs_map_close(map);
 }
 END_TEST
 
@@ -282,7 +288,7 @@ START_TEST(test_truncate_then_read)
 	check_read(map, 5 * W, 10, 0);
 	ck_assert_uint_eq(mmfs_map_window_count(map), 1);
 	ck_assert_uint_eq(mmfs_stat_get(&stats.windows_current), 1);
-	mmfs_map_free(map);
+	mmfs_map_close(map);
 }
 END_TEST
 
@@ -318,7 +324,7 @@ START_TEST(test_stale_fstat_does_not_undo_a_truncate)
 	check_read(map, 2 * W, 100, 0);
 	check_read(map, 50, 100, 50);
 	ck_assert_uint_eq(mmfs_stat_get(&stats.sigbus_recovered), 0);
-	mmfs_map_free(map);
+	mmfs_map_close(map);
 }
 END_TEST
 
@@ -339,7 +345,7 @@ static gpointer cut(gpointer p)
 
 START_TEST(test_truncate_waits_for_replies_copied_from_its_pages)
 {
-	struct cutter c = { .size = W / 2 };
+	struct cutter c = {.size = W / 2};
 	struct mmfs_pinned p;
 	char *buf = g_malloc(2 * W);
 	size_t done = 0;
@@ -374,7 +380,7 @@ START_TEST(test_truncate_waits_for_replies_copied_from_its_pages)
 	/* a read pinned after the cut sees the new end */
 	check_read(c.map, 0, 2 * W, W / 2);
 	check_read(c.map, W, 10, 0);
-	mmfs_map_free(c.map);
+	mmfs_map_close(c.map);
 	g_free(buf);
 }
 END_TEST
@@ -400,7 +406,7 @@ START_TEST(test_read_past_external_truncation_returns_eio)
 	/* once the size is set through the map, past the end is just EOF */
 	ck_assert_int_eq(mmfs_map_truncate(map, 4096), 0);
 	check_read(map, 2 * W, 100, 0);
-	mmfs_map_free(map);
+	mmfs_map_close(map);
 }
 END_TEST
 
@@ -421,7 +427,7 @@ START_TEST(test_write_into_externally_truncated_range_falls_back)
 	ck_assert_uint_eq(mmfs_stat_get(&stats.write_requests_fd), 1);
 	ck_assert(pread(fd, buf, 1, 3 * W + 99) == 1 && buf[0] == 'w');
 	close(fd);
-	mmfs_map_free(map);
+	mmfs_map_close(map);
 }
 END_TEST
 
@@ -467,7 +473,7 @@ START_TEST(test_full_filesystem_gives_enospc_not_sigbus)
 	ck_assert_int_eq(daemon_read(map, block, 4096, 1 << 20), -EIO);
 	ck_assert_uint_gt(mmfs_stat_get(&stats.sigbus_recovered), faults);
 	ck_assert_int_eq(mmfs_map_size(map), 8 << 20);
-	mmfs_map_free(map);
+	mmfs_map_close(map);
 	close(filler);
 	ck_assert(umount2(small, MNT_DETACH) == 0);
 	g_free(block);
@@ -491,13 +497,13 @@ START_TEST(test_map_and_fd_writes_see_each_other)
 	ck_assert_int_eq(daemon_read(map, buf, 4, 100), 4);
 	ck_assert(memcmp(buf, "BYFD", 4) == 0);
 	close(fd);
-	mmfs_map_free(map);
+	mmfs_map_close(map);
 }
 END_TEST
 
 START_TEST(test_mapped_write_updates_mtime)
 {
-	struct timespec old[2] = { { 1000, 0 }, { 1000, 0 } };
+	struct timespec old[2] = {{1000, 0}, {1000, 0}};
 	struct stat st;
 
 	engine(W, 64 * W);
@@ -508,7 +514,7 @@ START_TEST(test_mapped_write_updates_mtime)
 	ck_assert_int_eq(mmfs_map_write(map, "x", 1, 5, 0), 1);
 	ck_assert(stat(path("f"), &st) == 0);
 	ck_assert_int_gt(st.st_mtim.tv_sec, 1000);
-	mmfs_map_free(map);
+	mmfs_map_close(map);
 }
 END_TEST
 
@@ -523,12 +529,12 @@ START_TEST(test_read_only_map_refuses_writes)
 
 	ck_assert_int_eq(mmfs_map_write(map, "x", 1, 5, 0), -EBADF);
 	check_read(map, 0, 100, 100);
-	mmfs_map_free(map);
+	mmfs_map_close(map);
 }
 END_TEST
 
 #define THREADS 4
-#define REGION (4 * W)
+#define REGION	(4 * W)
 
 struct worker {
 	struct mmfs_map *map;
@@ -592,7 +598,7 @@ START_TEST(test_concurrent_readers_and_writers_match_a_model)
 			      wk[i].failed);
 	ck_assert_uint_le(mmfs_stat_get(&stats.mapped_bytes), 6 * W);
 	ck_assert_uint_gt(mmfs_stat_get(&stats.windows_evicted), 0);
-	mmfs_map_free(map);
+	mmfs_map_close(map);
 
 	char *back;
 	gsize len;
@@ -608,7 +614,7 @@ END_TEST
 /* Truncation, eviction and the last close of a file racing each other:
  * windows leave their map and the budget exactly once. */
 #define RACE_FILES 3
-#define RACE_SIZE (8 * W)
+#define RACE_SIZE  (8 * W)
 
 struct racer {
 	struct mmfs_map **maps;
@@ -671,7 +677,7 @@ static gpointer race_io(gpointer p)
 			for (off_t o = 0; o < RACE_SIZE; o += W)
 				if (daemon_read(m, buf, W, o) != W)
 					rc->failed = 2;
-			mmfs_map_free(m);
+			mmfs_map_close(m);
 			op += 20;
 		}
 		}
@@ -700,9 +706,11 @@ START_TEST(test_truncate_evict_and_close_race_cleanly)
 		g_mutex_init(&sizes[i]);
 	}
 	for (int i = 0; i < 6; i++) {
-		rc[i] = (struct racer){ .maps = maps, .cuts = cuts, .sizes = sizes,
+		rc[i] = (struct racer){.maps = maps,
+				       .cuts = cuts,
+				       .sizes = sizes,
 				       .solo = solo,
-				       .id = i };
+				       .id = i};
 		t[i] = g_thread_new("racer", race_io, &rc[i]);
 	}
 	for (int i = 0; i < 6; i++)
@@ -712,7 +720,7 @@ START_TEST(test_truncate_evict_and_close_race_cleanly)
 			      rc[i].failed);
 	ck_assert_uint_gt(mmfs_stat_get(&stats.windows_evicted), 0);
 	for (int i = 0; i < RACE_FILES; i++) {
-		mmfs_map_free(maps[i]);
+		mmfs_map_close(maps[i]);
 		g_rw_lock_clear(&cuts[i]);
 		g_mutex_clear(&sizes[i]);
 	}
@@ -745,7 +753,7 @@ START_TEST(test_release_pages_drops_clean_pages_keeps_dirty_ones)
 	for (int i = 0; i < p.count; i++) /* touch it all */
 		for (size_t o = 0; o < p.iov[i].iov_len; o += page)
 			sink = ((volatile char *)p.iov[i].iov_base)[o];
-	mmfs_map_release_pages(&p);
+	mmfs_map_pageout_read(&p);
 	mmfs_map_unpin(&p);
 	view = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
 	ck_assert(view != MAP_FAILED);
@@ -760,7 +768,7 @@ START_TEST(test_release_pages_drops_clean_pages_keeps_dirty_ones)
 	ck_assert_uint_eq(mmfs_stat_get(&stats.bytes_released), size);
 	munmap(view, size);
 	check_read(map, 0, 4 * W, 4 * W); /* and the data is still there */
-	mmfs_map_free(map);
+	mmfs_map_close(map);
 	close(fd);
 	(void)sink;
 }
@@ -819,8 +827,6 @@ int main(void)
 {
 	Suite *s = suite_create("map");
 	TCase *tc = tcase_create("engine");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
@@ -832,22 +838,21 @@ int main(void)
 	tcase_add_test(tc, test_write_past_eof_leaves_a_hole);
 	tcase_add_test(tc, test_truncate_then_read);
 	tcase_add_test(tc, test_stale_fstat_does_not_undo_a_truncate);
-	tcase_add_test(tc, test_truncate_waits_for_replies_copied_from_its_pages);
+	tcase_add_test(tc,
+		       test_truncate_waits_for_replies_copied_from_its_pages);
 	tcase_add_test(tc, test_read_past_external_truncation_returns_eio);
-	tcase_add_test(tc, test_write_into_externally_truncated_range_falls_back);
+	tcase_add_test(tc,
+		       test_write_into_externally_truncated_range_falls_back);
 	tcase_add_test(tc, test_full_filesystem_gives_enospc_not_sigbus);
 	tcase_add_test(tc, test_map_and_fd_writes_see_each_other);
 	tcase_add_test(tc, test_mapped_write_updates_mtime);
 	tcase_add_test(tc, test_read_only_map_refuses_writes);
 	tcase_add_test(tc, test_concurrent_readers_and_writers_match_a_model);
 	tcase_add_test(tc, test_truncate_evict_and_close_race_cleanly);
-	tcase_add_test(tc, test_release_pages_drops_clean_pages_keeps_dirty_ones);
+	tcase_add_test(tc,
+		       test_release_pages_drops_clean_pages_keeps_dirty_ones);
 	tcase_add_test(tc, test_unguarded_sigbus_still_kills);
 	tcase_add_test(tc, test_config_check_rejects_bad_sizes);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return harness_run_suite(s);
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Unit tests for the mountinfo reader, on fixture tables. */
 #include <check.h>
 #include <errno.h>
@@ -8,6 +9,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "memmapfs/mountinfo.h"
 
 static char table[] = "/tmp/mmfs-mountinfo.XXXXXX";
@@ -30,12 +32,12 @@ static void remove_table(void)
 }
 
 static const char fixture[] =
-	"22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
-	"40 22 0:45 / /data rw,nosuid shared:20 master:3 - fuse.memmapfs "
-	"/srv/data rw,user_id=0\n"
-	"41 22 0:46 / /with\\040space rw - tmpfs my\\134src rw\n"
-	"this line is not mountinfo at all\n"
-	"42 40 0:47 / /data rw - fuse.sshfs host:/x rw\n";
+    "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+    "40 22 0:45 / /data rw,nosuid shared:20 master:3 - fuse.memmapfs "
+    "/srv/data rw,user_id=0\n"
+    "41 22 0:46 / /with\\040space rw - tmpfs my\\134src rw\n"
+    "this line is not mountinfo at all\n"
+    "42 40 0:47 / /data rw - fuse.sshfs host:/x rw\n";
 
 START_TEST(test_finds_mount_by_path)
 {
@@ -127,8 +129,6 @@ int main(void)
 {
 	Suite *s = suite_create("mountinfo");
 	TCase *tc = tcase_create("parse");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_finds_mount_by_path);
 	tcase_add_test(tc, test_topmost_mount_on_a_path_wins);
@@ -138,9 +138,5 @@ int main(void)
 	tcase_add_test(tc, test_missing_table_gives_errno);
 	tcase_add_test(tc, test_reads_the_live_table);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return harness_run_suite(s);
 }

@@ -1,9 +1,11 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Unit tests for the notifier (kernel cache invalidations off the worker
  * threads), with a stand-in for the kernel call that can be made to block. */
 #include <check.h>
 #include <errno.h>
 #include <glib.h>
 
+#include "harness.h"
 #include "memmapfs/lock.h"
 #include "memmapfs/notify.h"
 
@@ -90,13 +92,11 @@ START_TEST(test_a_blocked_call_lets_the_worker_go_on_and_completes_later)
 
 	k.blocked = 1;
 	t0 = g_get_monotonic_time();
-	ck_assert_int_eq(mmfs_notifier_inval(n, 1, 0, 4096, 50000),
-			 -ETIMEDOUT);
+	ck_assert_int_eq(mmfs_notifier_inval(n, 1, 0, 4096, 50000), -ETIMEDOUT);
 	ck_assert_int_ge(g_get_monotonic_time() - t0, 50000);
 	ck_assert_int_lt(g_get_monotonic_time() - t0, 2000000);
 	/* a second job queues behind the blocked one and times out too */
-	ck_assert_int_eq(mmfs_notifier_inval(n, 2, 0, 4096, 20000),
-			 -ETIMEDOUT);
+	ck_assert_int_eq(mmfs_notifier_inval(n, 2, 0, 4096, 20000), -ETIMEDOUT);
 	ck_assert_int_eq(calls(), 0);
 	unblock();
 	/* both still run, in order; a third is served at once */
@@ -114,10 +114,8 @@ START_TEST(test_stopping_while_a_call_is_stuck_leaves_the_thread_to_finish)
 	struct mmfs_notifier *n = mmfs_notifier_new(fake_inval, &k);
 
 	k.blocked = 1;
-	ck_assert_int_eq(mmfs_notifier_inval(n, 1, 0, 4096, 10000),
-			 -ETIMEDOUT);
-	ck_assert_int_eq(mmfs_notifier_inval(n, 2, 0, 4096, 10000),
-			 -ETIMEDOUT);
+	ck_assert_int_eq(mmfs_notifier_inval(n, 1, 0, 4096, 10000), -ETIMEDOUT);
+	ck_assert_int_eq(mmfs_notifier_inval(n, 2, 0, 4096, 10000), -ETIMEDOUT);
 	ck_assert_int_eq(mmfs_notifier_free(n, 50000), -EBUSY);
 	unblock();
 	/* the first call returns; the queued second is never made */
@@ -156,7 +154,7 @@ START_TEST(test_many_workers_at_once_each_get_their_own_answer)
 
 	k.echo = 1;
 	for (int i = 0; i < 8; i++) {
-		w[i] = (struct worker){ .n = n, .first = 1 + i * 1000 };
+		w[i] = (struct worker){.n = n, .first = 1 + i * 1000};
 		t[i] = g_thread_new("worker", worker_main, &w[i]);
 	}
 	for (int i = 0; i < 8; i++) {
@@ -173,19 +171,17 @@ int main(void)
 {
 	Suite *s = suite_create("notify");
 	TCase *tc = tcase_create("notifier");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_the_call_runs_with_the_range_and_its_result_is_returned);
-	tcase_add_test(tc, test_a_blocked_call_lets_the_worker_go_on_and_completes_later);
-	tcase_add_test(tc, test_stopping_while_a_call_is_stuck_leaves_the_thread_to_finish);
+	tcase_add_test(
+	    tc, test_the_call_runs_with_the_range_and_its_result_is_returned);
+	tcase_add_test(
+	    tc, test_a_blocked_call_lets_the_worker_go_on_and_completes_later);
+	tcase_add_test(
+	    tc,
+	    test_stopping_while_a_call_is_stuck_leaves_the_thread_to_finish);
 	tcase_add_test(tc, test_many_workers_at_once_each_get_their_own_answer);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return harness_run_suite(s);
 }

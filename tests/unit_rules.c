@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Unit tests for per-path rules: globs, first match, policies, and the
  * [rule NAME] groups of the config file with their errors. */
 #include <check.h>
@@ -8,13 +9,14 @@
 
 #include <glib.h>
 
+#include "harness.h"
 #include "memmapfs/config.h"
 #include "memmapfs/rules.h"
 
 static int glob_matches(const char *glob, const char *path)
 {
 	struct mmfs_rules rules;
-	const char *globs[] = { glob, NULL };
+	const char *globs[] = {glob, NULL};
 	char *why = NULL;
 	int hit;
 
@@ -76,10 +78,10 @@ END_TEST
 START_TEST(test_first_matching_rule_wins)
 {
 	struct mmfs_rules rules;
-	const char *a[] = { "*.db", NULL }, *b[] = { "data/**", NULL };
+	const char *a[] = {"*.db", NULL}, *b[] = {"data/**", NULL};
 	struct mmfs_rule *ra, *rb;
-	struct mmfs_policy pol = { MMFS_SYNC_PERIODIC, MMFS_ADVICE_NORMAL,
-				   MMFS_PRELOAD_NONE, 1 };
+	struct mmfs_policy pol = {MMFS_SYNC_PERIODIC, MMFS_ADVICE_NORMAL,
+				  MMFS_PRELOAD_NONE, 1};
 	char *why = NULL;
 
 	mmfs_rules_init(&rules);
@@ -111,8 +113,9 @@ static char conf[] = "/tmp/mmfs-rules.XXXXXX";
 static int parse_conf(struct mmfs_config *cfg, const char *text,
 		      const char *extra)
 {
-	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	char opt[64];
+	const char *argv[] = {"memmapfs",	   "-o",  opt, "/a", "/b",
+			      extra ? "-o" : NULL, extra, NULL};
 	int fd, rc;
 
 	strcpy(conf, "/tmp/mmfs-rules.XXXXXX");
@@ -120,23 +123,12 @@ static int parse_conf(struct mmfs_config *cfg, const char *text,
 	ck_assert(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
 	close(fd);
 	snprintf(opt, sizeof(opt), "config=%s", conf);
-	fuse_opt_add_arg(&args, "memmapfs");
-	fuse_opt_add_arg(&args, "-o");
-	fuse_opt_add_arg(&args, opt);
-	if (extra) {
-		fuse_opt_add_arg(&args, "-o");
-		fuse_opt_add_arg(&args, extra);
-	}
-	fuse_opt_add_arg(&args, "/a");
-	fuse_opt_add_arg(&args, "/b");
-	rc = mmfs_config_parse(&args, cfg);
-	fuse_opt_free_args(&args);
+	rc = mmfs_config_parse(extra ? 7 : 5, argv, cfg);
 	unlink(conf);
 	return rc;
 }
 
-static void assert_error(struct mmfs_config *cfg, int line,
-			 const char *words)
+static void assert_error(struct mmfs_config *cfg, int line, const char *words)
 {
 	char *where = g_strdup_printf("%s:%d:", conf, line);
 
@@ -182,23 +174,23 @@ START_TEST(test_config_errors_name_file_line_and_reason)
 		int line;
 		const char *words;
 	} bad[] = {
-		{ "[global]\nwindow = 3Q\n", 2, "'window'" },
-		{ "[global]\nsync_interval = soon\n", 2, "'sync_interval'" },
-		{ "[global]\nmode = sideways\n", 2, "'mode'" },
-		{ "[rule a]\nmatch = *.db\nsync = sometimes\n", 3, "'sync'" },
-		{ "[rule a]\nmatch = [oops\n", 2, "unterminated" },
-		{ "[rule a]\nsync = close\n", 1, "no globs" },
-		{ "[rule a]\nmatch = x\ncolour = red\n", 3, "unknown key" },
-		{ "[rule a]\nmatch=x\n\n[rule a]\nmatch=y\n", 4, "twice" },
-		{ "[rule]\nmatch=x\n", 1, "needs a name" },
-		{ "[global]\nthreads=2\n[extra]\nx=1\n", 3, "unknown group" },
-		{ "[rule a]\nmatch = x\nmmap = maybe\n", 3, "'mmap'" },
+	    {"[global]\nwindow = 3Q\n", 2, "'window'"},
+	    {"[global]\nsync_interval = soon\n", 2, "'sync_interval'"},
+	    {"[global]\nmode = sideways\n", 2, "'mode'"},
+	    {"[rule a]\nmatch = *.db\nsync = sometimes\n", 3, "'sync'"},
+	    {"[rule a]\nmatch = [oops\n", 2, "unterminated"},
+	    {"[rule a]\nsync = close\n", 1, "no globs"},
+	    {"[rule a]\nmatch = x\ncolour = red\n", 3, "unknown key"},
+	    {"[rule a]\nmatch=x\n\n[rule a]\nmatch=y\n", 4, "twice"},
+	    {"[rule]\nmatch=x\n", 1, "needs a name"},
+	    {"[global]\nthreads=2\n[extra]\nx=1\n", 3, "unknown group"},
+	    {"[rule a]\nmatch = x\nmmap = maybe\n", 3, "'mmap'"},
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
 		struct mmfs_config cfg;
 
-		ck_assert_msg(parse_conf(&cfg, bad[i].text, NULL) == -1,
+		ck_assert_msg(parse_conf(&cfg, bad[i].text, NULL) == -EINVAL,
 			      "accepted: %s", bad[i].text);
 		assert_error(&cfg, bad[i].line, bad[i].words);
 		mmfs_config_free(&cfg);
@@ -208,18 +200,13 @@ END_TEST
 
 START_TEST(test_unreadable_config_file_is_refused)
 {
-	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	const char *argv[] = {"memmapfs", "-o", "config=/proc/self/mem", "/a",
+			      "/b"};
 	struct mmfs_config cfg;
 
-	fuse_opt_add_arg(&args, "memmapfs");
-	fuse_opt_add_arg(&args, "-o");
-	fuse_opt_add_arg(&args, "config=/proc/self/mem");
-	fuse_opt_add_arg(&args, "/a");
-	fuse_opt_add_arg(&args, "/b");
-	ck_assert_int_eq(mmfs_config_parse(&args, &cfg), -1);
+	ck_assert_int_eq(mmfs_config_parse(5, argv, &cfg), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(cfg.error, "config file"));
 	mmfs_config_free(&cfg);
-	fuse_opt_free_args(&args);
 }
 END_TEST
 
@@ -245,20 +232,15 @@ END_TEST
 
 START_TEST(test_print_config_takes_source_and_paths)
 {
-	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	const char *argv[] = {"memmapfs",    "--print-config", "-o",
+			      "sync=close",  "/data",	       "x.db",
+			      "/data/logs/a"};
 	struct mmfs_config cfg;
 	char *out = NULL;
 	size_t len;
 	FILE *f;
 
-	fuse_opt_add_arg(&args, "memmapfs");
-	fuse_opt_add_arg(&args, "--print-config");
-	fuse_opt_add_arg(&args, "-o");
-	fuse_opt_add_arg(&args, "sync=close");
-	fuse_opt_add_arg(&args, "/data");
-	fuse_opt_add_arg(&args, "x.db");
-	fuse_opt_add_arg(&args, "/data/logs/a");
-	ck_assert_int_eq(mmfs_config_parse(&args, &cfg), 0);
+	ck_assert_int_eq(mmfs_config_parse(7, argv, &cfg), 0);
 	ck_assert(cfg.print_config);
 	ck_assert_uint_eq(cfg.paths->len, 2);
 	f = open_memstream(&out, &len);
@@ -269,7 +251,6 @@ START_TEST(test_print_config_takes_source_and_paths)
 	ck_assert_ptr_nonnull(strstr(out, "logs/a: no rule"));
 	free(out);
 	mmfs_config_free(&cfg);
-	fuse_opt_free_args(&args);
 }
 END_TEST
 
@@ -277,8 +258,6 @@ int main(void)
 {
 	Suite *s = suite_create("rules");
 	TCase *tc = tcase_create("rules");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_glob_without_slash_matches_a_name_anywhere);
 	tcase_add_test(tc, test_glob_with_slash_matches_from_the_top);
@@ -291,9 +270,5 @@ int main(void)
 	tcase_add_test(tc, test_precedence_defaults_file_command_line);
 	tcase_add_test(tc, test_print_config_takes_source_and_paths);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return harness_run_suite(s);
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Unit tests for the sync modes on plain files: an interposed msync
  * records every call (and can fail), so each test proves when msync
  * happens, on which range, and what becomes of an error. */
@@ -146,7 +147,7 @@ START_TEST(test_immediate_write_msyncs_exactly_the_range_it_dirtied)
 	ck_assert_uint_eq(ncalls(), 3);
 	ck_assert_uint_eq(mmfs_stat_get(&stats.dirty_bytes), 0);
 	ck_assert_uint_eq(mmfs_stat_get(&stats.msync_calls), 3);
-	mmfs_map_free(map);
+	mmfs_map_close(map);
 	ck_assert_int_eq(mmfs_syncer_shutdown(s, &bytes, &files), 0);
 	ck_assert_uint_eq(files, 0);
 }
@@ -200,7 +201,7 @@ START_TEST(test_periodic_pass_syncs_within_the_interval)
 		      (unsigned long)mmfs_stat_get(&stats.dirty_bytes));
 	ck_assert_uint_ge(ncalls(), 1);
 	ck_assert_uint_eq(mmfs_stat_get(&stats.sync_interval_ms), 50);
-	mmfs_map_free(map);
+	mmfs_map_close(map);
 	ck_assert_int_eq(mmfs_syncer_shutdown(s, &bytes, &files), 0);
 }
 END_TEST
@@ -227,7 +228,7 @@ START_TEST(test_pass_over_10000_clean_files_and_one_dirty_page_is_one_msync)
 		snprintf(name, sizeof(name), "f%05d", i);
 		maps[i] = new_map(name, 4096);
 		ck_assert_int_eq(
-			harness_engine_read(maps[i], &stats, &byte, 1, 0), 1);
+		    harness_engine_read(maps[i], &stats, &byte, 1, 0), 1);
 	}
 	ck_assert_uint_eq(mmfs_stat_get(&stats.windows_current), n);
 	write_at(maps[4321], 0, 4096, 0);
@@ -242,7 +243,7 @@ START_TEST(test_pass_over_10000_clean_files_and_one_dirty_page_is_one_msync)
 	ck_assert_int_eq(mmfs_engine_sync_all(eng, 0, &bytes, &files), 0);
 	ck_assert_uint_eq(ncalls() - before, 1);
 	for (int i = 0; i < n; i++)
-		mmfs_map_free(maps[i]);
+		mmfs_map_close(maps[i]);
 	g_free(maps);
 }
 END_TEST
@@ -270,7 +271,7 @@ START_TEST(test_periodic_thread_stops_cleanly_even_mid_pass)
 	write_at(map, W, 10, 0);
 	ck_assert_int_eq(mmfs_syncer_shutdown(s, &bytes, &files), 0);
 	ck_assert_uint_eq(mmfs_stat_get(&stats.dirty_bytes), 0);
-	mmfs_map_free(map);
+	mmfs_map_close(map);
 }
 END_TEST
 
@@ -296,7 +297,7 @@ START_TEST(test_close_mode_syncs_when_a_writer_closes)
 	ck_assert_int_eq(mmfs_sync_on_close(s, map, mmfs_map_fd(map), 1), 0);
 	ck_assert_uint_eq(ncalls(), 1);
 	ck_assert_uint_eq(mmfs_stat_get(&stats.dirty_bytes), 0);
-	mmfs_map_free(map);
+	mmfs_map_close(map);
 	mmfs_syncer_shutdown(s, &bytes, &files);
 }
 END_TEST
@@ -316,9 +317,9 @@ START_TEST(test_never_mode_does_not_msync_until_shutdown)
 	write_at(map, 0, 100, mmfs_sync_write_flags(s, map, O_WRONLY));
 	ck_assert_int_eq(mmfs_sync_on_close(s, map, mmfs_map_fd(map), 1), 0);
 	for (int i = 1; i < 8; i++) /* evicts the dirty window */
-		ck_assert_int_eq(harness_engine_read(map, &stats, buf, 16,
-						     (off_t)i * W),
-				 16);
+		ck_assert_int_eq(
+		    harness_engine_read(map, &stats, buf, 16, (off_t)i * W),
+		    16);
 	g_usleep(50000);
 	ck_assert_uint_gt(mmfs_stat_get(&stats.windows_evicted), 0);
 	ck_assert_uint_eq(ncalls(), 0);
@@ -326,7 +327,7 @@ START_TEST(test_never_mode_does_not_msync_until_shutdown)
 	ck_assert_int_eq(mmfs_syncer_shutdown(s, &bytes, &files), 0);
 	ck_assert_uint_eq(ncalls(), 1); /* the window still mapped */
 	ck_assert_uint_eq(files, 1);
-	mmfs_map_free(map);
+	mmfs_map_close(map);
 }
 END_TEST
 
@@ -348,7 +349,7 @@ START_TEST(test_fsync_is_honoured_in_every_mode)
 				 0);
 		ck_assert_uint_eq(ncalls() - before, 1);
 		ck_assert_uint_eq(mmfs_stat_get(&stats.dirty_bytes), 0);
-		mmfs_map_free(map);
+		mmfs_map_close(map);
 		mmfs_syncer_shutdown(s, &bytes, &files);
 		mmfs_engine_free(eng);
 		eng = NULL;
@@ -365,15 +366,15 @@ START_TEST(test_ranges_merge_in_a_window_and_stay_apart_across_windows)
 	engine(64 * W);
 	map = new_map("f", 4 * W);
 	write_at(map, 0, 10, 0);
-	write_at(map, 5, 15, 0); /* overlaps: [0, 20) */
-	write_at(map, 8000, 10, 0); /* same window: [0, 8010) */
+	write_at(map, 5, 15, 0);	   /* overlaps: [0, 20) */
+	write_at(map, 8000, 10, 0);	   /* same window: [0, 8010) */
 	write_at(map, 2 * W + 100, 50, 0); /* another window */
 	ck_assert_uint_eq(mmfs_stat_get(&stats.dirty_bytes), 8010 + 50);
 	ck_assert_int_eq(mmfs_engine_sync_all(eng, 0, &bytes, &files), 0);
 	ck_assert_uint_eq(ncalls(), 2);
 	ck_assert_uint_eq(call_len(0) + call_len(1), 8010 + 150);
 	ck_assert_uint_eq(bytes, 8010 + 50);
-	mmfs_map_free(map);
+	mmfs_map_close(map);
 }
 END_TEST
 
@@ -401,10 +402,9 @@ START_TEST(test_sync_error_reaches_the_next_fsync_and_is_not_lost)
 	write_at(map, 0, 100, 0);
 	fail_count = 1;
 	ck_assert_int_eq(mmfs_sync_pass(s), -EIO);
-	ck_assert_int_eq(mmfs_sync_on_close(s, map, mmfs_map_fd(map), 0),
-			 -EIO);
+	ck_assert_int_eq(mmfs_sync_on_close(s, map, mmfs_map_fd(map), 0), -EIO);
 	ck_assert_int_eq(mmfs_sync_on_close(s, map, mmfs_map_fd(map), 0), 0);
-	mmfs_map_free(map);
+	mmfs_map_close(map);
 	ck_assert_int_eq(mmfs_syncer_shutdown(s, &bytes, &files), 0);
 }
 END_TEST
@@ -424,14 +424,13 @@ START_TEST(test_evicting_a_dirty_window_syncs_it_first)
 	write_at(map, 100, 1000, 0);
 	ck_assert_uint_eq(ncalls(), 0);
 	for (int i = 1; i < 4; i++)
-		ck_assert_int_eq(harness_engine_read(map, &stats, buf, 8,
-						     (off_t)i * W),
-				 8);
+		ck_assert_int_eq(
+		    harness_engine_read(map, &stats, buf, 8, (off_t)i * W), 8);
 	ck_assert_uint_gt(mmfs_stat_get(&stats.windows_evicted), 0);
 	ck_assert_uint_eq(ncalls(), 1);
 	ck_assert_uint_eq(call_len(0), 1100);
 	ck_assert_uint_eq(mmfs_stat_get(&stats.dirty_bytes), 0);
-	mmfs_map_free(map);
+	mmfs_map_close(map);
 	mmfs_syncer_shutdown(s, &bytes, &files);
 }
 END_TEST
@@ -453,7 +452,7 @@ START_TEST(test_writes_by_fd_are_tracked_too)
 			 0);
 	ck_assert_int_eq(mmfs_engine_sync_all(eng, 0, &bytes, &files), 0);
 	ck_assert_uint_eq(files, 1); /* fdatasync'ed by the pass */
-	mmfs_map_free(map);
+	mmfs_map_close(map);
 	mmfs_syncer_shutdown(s, &bytes, &files);
 }
 END_TEST
@@ -463,8 +462,8 @@ START_TEST(test_mode_names_round_trip)
 	enum mmfs_sync_mode m;
 
 	for (int i = 0; i <= MMFS_SYNC_NEVER; i++) {
-		ck_assert_int_eq(mmfs_sync_mode_parse(mmfs_sync_mode_name(i), &m),
-				 0);
+		ck_assert_int_eq(
+		    mmfs_sync_mode_parse(mmfs_sync_mode_name(i), &m), 0);
 		ck_assert_int_eq(m, i);
 	}
 	ck_assert_int_eq(mmfs_sync_mode_parse("sometimes", &m), -EINVAL);
@@ -475,30 +474,27 @@ int main(void)
 {
 	Suite *s = suite_create("sync");
 	TCase *tc = tcase_create("modes");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_immediate_write_msyncs_exactly_the_range_it_dirtied);
+	tcase_add_test(
+	    tc, test_immediate_write_msyncs_exactly_the_range_it_dirtied);
 	tcase_add_test(tc, test_o_dsync_handle_is_immediate_in_any_mode);
 	tcase_add_test(tc, test_periodic_pass_syncs_within_the_interval);
-	tcase_add_test(tc,
-		       test_pass_over_10000_clean_files_and_one_dirty_page_is_one_msync);
+	tcase_add_test(
+	    tc,
+	    test_pass_over_10000_clean_files_and_one_dirty_page_is_one_msync);
 	tcase_add_test(tc, test_periodic_thread_stops_cleanly_even_mid_pass);
 	tcase_add_test(tc, test_close_mode_syncs_when_a_writer_closes);
 	tcase_add_test(tc, test_never_mode_does_not_msync_until_shutdown);
 	tcase_add_test(tc, test_fsync_is_honoured_in_every_mode);
+	tcase_add_test(
+	    tc, test_ranges_merge_in_a_window_and_stay_apart_across_windows);
 	tcase_add_test(tc,
-		       test_ranges_merge_in_a_window_and_stay_apart_across_windows);
-	tcase_add_test(tc, test_sync_error_reaches_the_next_fsync_and_is_not_lost);
+		       test_sync_error_reaches_the_next_fsync_and_is_not_lost);
 	tcase_add_test(tc, test_evicting_a_dirty_window_syncs_it_first);
 	tcase_add_test(tc, test_writes_by_fd_are_tracked_too);
 	tcase_add_test(tc, test_mode_names_round_trip);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return harness_run_suite(s);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* mode=cow: a file's changes kept in private copy-on-write memory, never
  * written to the backing file. FUSE-free.
  *
@@ -12,6 +13,8 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+
+#include <glib.h>
 
 /* Private memory shared by all files of a mount. */
 struct mmfs_cow_budget {
@@ -46,5 +49,27 @@ int mmfs_cow_truncate(struct mmfs_cow *c, off_t size);
 void mmfs_cow_stat(struct mmfs_cow *c, struct stat *st);
 
 off_t mmfs_cow_size(struct mmfs_cow *c);
+
+/* Every private copy of a mount, by file (st_dev, st_ino), for as long as
+ * the daemon runs (the kernel forgetting an inode must not lose what was
+ * written to it), and the budget they share. */
+struct mmfs_cow_registry {
+	GMutex lock;
+	GHashTable *by_file;
+	struct mmfs_cow_budget budget;
+};
+
+void mmfs_cow_registry_init(struct mmfs_cow_registry *r, uint64_t max);
+/* Free every copy. */
+void mmfs_cow_registry_clear(struct mmfs_cow_registry *r);
+
+/* The copy of file (dev, ino), or NULL. */
+struct mmfs_cow *mmfs_cow_find(struct mmfs_cow_registry *r, dev_t dev,
+			       ino_t ino);
+
+/* The copy of file (dev, ino), made now from path (opened read-only) if
+ * it has none (*made set then). 0 and *out, or -errno. */
+int mmfs_cow_get(struct mmfs_cow_registry *r, dev_t dev, ino_t ino,
+		 const char *path, struct mmfs_cow **out, int *made);
 
 #endif

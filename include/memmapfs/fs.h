@@ -1,6 +1,7 @@
-/* The FUSE adapter: the daemon's state as seen by request handlers, the
- * operations table, and the helpers fs.c (namespace) and io.c (file data)
- * share. Everything here runs inside FUSE request handlers. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The FUSE adapter: the daemon's state as seen by request handlers and
+ * the helpers the namespace (ns.c), file data (io.c), policy and control
+ * modules share. Everything here runs inside FUSE request handlers. */
 #ifndef MEMMAPFS_FS_H
 #define MEMMAPFS_FS_H
 
@@ -19,43 +20,66 @@ struct mmfs_fs {
 	const struct mmfs_config *cfg;
 	struct mmfs_inode_table inodes;
 	uint64_t own_mnt_id; /* mount ID of our own mount; 0 = unknown */
-	int chown_new;	     /* running as root: give new objects to the caller */
-	int no_openat2;	     /* kernel without openat2(2) */
+	int chown_new;	/* running as root: give new objects to the caller */
+	int no_openat2; /* kernel without openat2(2) */
 	struct mmfs_stats stats;
 	struct mmfs_engine *engine;
 	struct mmfs_syncer *syncer; /* started after daemonizing */
 	/* kernel cache invalidations (started after daemonizing; NULL
 	 * before, or if it could not start) */
 	struct mmfs_notifier *notifier;
-	char *root_path;	    /* SOURCE as /proc/self/fd shows it */
-	/* mode=cow: every private copy, by (st_dev, st_ino), for as long as
-	 * the daemon runs (the kernel forgetting an inode must not lose
-	 * what was written to it) */
-	GMutex cow_lock;
-	GHashTable *cows;
-	struct mmfs_cow_budget cow_budget;
-	/* Open file and directory handles (as sets): when the mount goes away
-	 * with files open, the kernel sends no RELEASE, so what is left here
-	 * at the end is freed by mmfs_fs_destroy(). */
+	char *root_path;	       /* SOURCE as /proc/self/fd shows it */
+	struct mmfs_cow_registry cows; /* mode=cow: the private copies */
+	/* Open file and directory handles, each with the function that frees
+	 * it: when the mount goes away with files open, the kernel sends no
+	 * RELEASE, so what is left here at the end is freed by
+	 * mmfs_fs_destroy(). */
 	GMutex handles_lock;
-	GHashTable *open_files, *open_dirs;
+	GHashTable *open_handles;
 };
 
-/* Track an open handle (set = 1) or forget it (0) for mmfs_fs_destroy. */
-void mmfs_fs_track(struct mmfs_fs *fs, GHashTable *set, void *handle,
-		   int track);
+/* Track an open handle with the function that frees it, or (free_fn NULL)
+ * forget it, for mmfs_fs_destroy. */
+void mmfs_fs_track(struct mmfs_fs *fs, void *handle, void (*free_fn)(void *));
+
+/* mode=cow: show a file's private size and times in *st (no-op for files
+ * without a private copy, and in other modes). */
+void mmfs_fs_fix_attr(struct mmfs_fs *fs, struct stat *st);
+
+/* fstat of an O_PATH fd (symlinks not followed). 0 or -errno. */
+int mmfs_fs_stat_fd(int fd, struct stat *st);
+
+/* The mount's mode, as the request handlers ask it. */
+/* mode=rw: changes go to SOURCE. */
+static inline int mmfs_fs_writes_source(const struct mmfs_fs *fs)
+{
+	return fs->cfg->mode == MMFS_MODE_RW;
+}
+
+/* mode=cow: file changes go to private copies, SOURCE stays as it is. */
+static inline int mmfs_fs_is_cow(const struct mmfs_fs *fs)
+{
+	return fs->cfg->mode == MMFS_MODE_COW;
+}
+
+/* mode=ro: every change is refused with EROFS. */
+static inline int mmfs_fs_is_read_only(const struct mmfs_fs *fs)
+{
+	return fs->cfg->mode == MMFS_MODE_RO;
+}
 
 /* EROFS if the mount's mode forbids changing the namespace or attributes
  * (ro, cow), else 0. */
 int mmfs_fs_refuse_change(struct mmfs_fs *fs);
 
+/* For a request that would make such a change: 1 when the mode forbids it
+ * (EROFS is then replied), else 0. */
+int mmfs_fs_refused(fuse_req_t req);
+
 /* Set up *fs for SOURCE's O_PATH directory fd (ownership passes). */
 int mmfs_fs_init(struct mmfs_fs *fs, const struct mmfs_config *cfg,
 		 int source_fd);
 void mmfs_fs_destroy(struct mmfs_fs *fs);
-
-/* The one table of every operation memmapfs implements. */
-const struct fuse_lowlevel_ops *mmfs_fs_ops(void);
 
 /* --- shared by fs.c and io.c --- */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* SIGBUS guard: copies to or from mapped file memory that turn a fault
  * (the file truncated behind our back, an I/O error, a full disk) into an
  * error code instead of killing the daemon. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The inode table: one struct mmfs_inode per backing object the kernel
  * knows, keyed by (st_dev, st_ino), each holding an O_PATH fd through which
  * every later operation reaches the object with *at() calls. */
@@ -35,9 +36,9 @@ struct mmfs_inode {
 	/* The file's mapping, shared by all its opens and kept (with the
 	 * windows the budget allows) until the kernel forgets the inode. */
 	struct mmfs_map *map;
-	int map_refused; /* mmap is not possible for this file */
-	int pseudo;	 /* on procfs, sysfs...: sizes lie, use direct I/O */
-	int fs_checked;	 /* pseudo was looked into */
+	int map_refused;   /* mmap is not possible for this file */
+	int pseudo;	   /* on procfs, sysfs...: sizes lie, use direct I/O */
+	int fs_checked;	   /* pseudo was looked into */
 	int sync_override; /* -1, or the mode set by user.memmapfs.sync */
 	struct mmfs_cow *cow; /* mode=cow: its private copy, once written */
 };

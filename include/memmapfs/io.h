@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* File data requests: open/create/read/write/flush/release/fsync,
  * fallocate, lseek and copy_file_range. Called from the operations table
  * in fs.c; each one replies to its request. */
@@ -27,10 +28,10 @@ void mmfs_io_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 			     size_t len, int flags);
 
 /* Free a file handle the kernel never released (at shutdown). */
-void mmfs_io_free_handle(void *handle);
+void mmfs_handle_free(void *handle);
 
 /* The backing fd of an open handle (for setattr on an open file). */
-int mmfs_io_handle_fd(const struct fuse_file_info *fi);
+int mmfs_handle_fd(const struct fuse_file_info *fi);
 
 /* Set the size of inode's file (truncate or extend), through its mapping
  * when it has one so that windows past the new end are dropped, or in its
@@ -39,23 +40,8 @@ int mmfs_io_handle_fd(const struct fuse_file_info *fi);
 int mmfs_io_set_size(struct mmfs_fs *fs, struct mmfs_inode *inode, int hfd,
 		     off_t size);
 
-/* mode=cow: show a file's private size and times in *st (no-op for files
- * without a private copy, and in other modes). */
-void mmfs_io_fix_attr(struct mmfs_fs *fs, struct stat *st);
-
 /* mode=cow: set the file's private mtime (to now if now), making the
  * private copy if needed. 0 or -errno. */
 int mmfs_io_cow_touch(struct mmfs_fs *fs, struct mmfs_inode *inode);
-
-/* The policy a file gets now: the default, the first rule its path
- * matches, its own user.memmapfs.sync. *rule names the rule (or NULL);
- * *overridden says whether sync came from user.memmapfs.sync. */
-void mmfs_io_policy(struct mmfs_fs *fs, struct mmfs_inode *inode,
-		    struct mmfs_policy *policy, const char **rule,
-		    int *overridden);
-
-/* Give the policy to the inode's mapping now (after user.memmapfs.sync
- * changed), if it has one. */
-void mmfs_io_repolicy(struct mmfs_fs *fs, struct mmfs_inode *inode);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Locking helpers: GLib's mutexes and conditions, annotated for
  * ThreadSanitizer. GMutex is futex-based on Linux, so TSan cannot see it
  * order memory and reports races on everything it protects; telling TSan

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The mapping engine: file data served through MAP_SHARED mappings of the
  * backing files, in fixed windows (the aligned ranges [k*W, (k+1)*W)),
  * under one budget of mapped bytes for the whole daemon. Plain C on plain
@@ -29,6 +30,10 @@ enum mmfs_advice {
 	MMFS_ADVICE_RANDOM,
 };
 
+/* The names of the values above, as options spell them; NULL-terminated. */
+extern const char *const mmfs_preload_names[];
+extern const char *const mmfs_advice_names[];
+
 struct mmfs_map_config {
 	uint64_t window;     /* W: bytes, a multiple of the page size */
 	uint64_t max_mapped; /* most bytes mapped at once, >= W */
@@ -43,14 +48,14 @@ struct mmfs_map_config {
 void mmfs_map_config_defaults(struct mmfs_map_config *cfg);
 
 /* Check a configuration: 0, or -EINVAL with *why set to a static text. */
-int mmfs_map_config_check(const struct mmfs_map_config *cfg,
-			  const char **why);
+int mmfs_map_config_check(const struct mmfs_map_config *cfg, const char **why);
 
 struct mmfs_engine;
 struct mmfs_map;
 struct mmfs_window;
 
-/* A new engine (cfg is copied; stats must outlive the engine). */
+/* A new engine (cfg is copied; stats must outlive the engine), or NULL if
+ * the SIGBUS guard cannot be installed (errno set). */
 struct mmfs_engine *mmfs_engine_new(const struct mmfs_map_config *cfg,
 				    struct mmfs_stats *stats);
 /* Free the engine; every map must be closed first. */
@@ -63,10 +68,11 @@ void mmfs_engine_free(struct mmfs_engine *eng);
 struct mmfs_map *mmfs_map_new(struct mmfs_engine *eng, int fd, int writable,
 			      const char *label);
 
-/* Drop the owner's reference: once no sync pass is using the map either,
+/* The owner is done with the map: drop its reference. Once no sync pass
+ * (or mmfs_map_ref() holder) is using the map either,
  * sync what is dirty (if its policy says evict_sync), unmap every window
  * and close the fd. No request may be using the map. */
-void mmfs_map_free(struct mmfs_map *map);
+void mmfs_map_close(struct mmfs_map *map);
 
 /* How one file is served. New maps take periodic = evict_sync = 1 and the
  * engine's advice and preload. */
@@ -84,9 +90,9 @@ struct mmfs_map_policy mmfs_map_get_policy(struct mmfs_map *map);
 
 /* Keep map alive past a point where its owner may free it (a reply sent
  * from pinned windows, after which the file may be closed and forgotten
- * on another thread); mmfs_map_release() lets it go. */
-void mmfs_map_hold(struct mmfs_map *map);
-void mmfs_map_release(struct mmfs_map *map);
+ * on another thread); mmfs_map_unref() lets it go. */
+void mmfs_map_ref(struct mmfs_map *map);
+void mmfs_map_unref(struct mmfs_map *map);
 
 /* The map's fd (for fsync, fallocate and the like). */
 int mmfs_map_fd(const struct mmfs_map *map);
@@ -100,7 +106,7 @@ struct mmfs_pinned {
 	int count;
 	struct mmfs_map *reader; /* set by mmfs_map_pin_read() */
 	int epoch;		 /* the reader's truncate epoch */
-	size_t bytes; /* < size when the file ends first; 0 at EOF */
+	size_t bytes;		 /* < size when the file ends first; 0 at EOF */
 	struct iovec iov_inline[8];
 	struct mmfs_window *win_inline[8];
 };
@@ -128,7 +134,7 @@ int mmfs_map_pin_read(struct mmfs_map *map, off_t off, size_t size,
  * bytes), the kernel is asked to drop the backing file's pages under the
  * whole window (MADV_PAGEOUT: clean pages that no other process maps go,
  * the rest stay). Call before mmfs_map_unpin(). */
-void mmfs_map_release_pages(struct mmfs_pinned *p);
+void mmfs_map_pageout_read(struct mmfs_pinned *p);
 
 /* Copy buf into [off, off+size), extending the file first when the write
  * ends past it (blocks are reserved with fallocate, so a full disk is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Reading /proc/self/mountinfo: which filesystem sits at a path or on a
  * device. Used to refuse stacking memmapfs on itself and to recognise the
  * daemon's own mount when a lookup would cross into it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Kernel cache invalidations asked for by request handlers, done on a
  * thread of their own.
  *
@@ -16,8 +17,7 @@
 
 /* Drop the kernel's cached pages of [off, off + len) of node ino; 0 or
  * -errno. */
-typedef int (*mmfs_inval_fn)(void *ctx, uint64_t ino, int64_t off,
-			     int64_t len);
+typedef int (*mmfs_inval_fn)(void *ctx, uint64_t ino, int64_t off, int64_t len);
 
 struct mmfs_notifier;
 

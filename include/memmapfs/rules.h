@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Per-path rules: [rule NAME] groups of the config file give files whose
  * path matches one of their globs a sync mode, access hints, or the fd path.
  * FUSE-free. The first rule that matches a file wins.
@@ -63,12 +64,9 @@ const struct mmfs_rule *mmfs_rules_match(const struct mmfs_rules *rules,
 					 const char *path);
 
 /* *policy with the fields rule sets (rule may be NULL) laid over it. */
-void mmfs_policy_apply(struct mmfs_policy *policy, const struct mmfs_rule *rule);
+void mmfs_policy_apply(struct mmfs_policy *policy,
+		       const struct mmfs_rule *rule);
 
-/* "sync=immediate advice=normal preload=none mmap=yes" (g_free it). */
-char *mmfs_policy_describe(const struct mmfs_policy *policy);
-
-/* The rule's settings, e.g. "sync=immediate mmap=no" (g_free it). */
-char *mmfs_rule_describe(const struct mmfs_rule *rule);
+/* Descriptions of policies and rules: options.h. */
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Live statistics: relaxed atomic counters, cheap enough for the hot path,
  * and their rendering as JSON for user.memmapfs.stats. */
 #ifndef MEMMAPFS_STATS_H
@@ -14,7 +15,8 @@
 			  "after a read")                                      \
 	X(write_requests_mapped, "writes copied into a mapped window")         \
 	X(write_requests_fd, "writes served with pwrite (fd path)")            \
-	X(write_pages_filled, "parts of mapped writes into pages not yet "     \
+	X(write_pages_filled,                                                  \
+	  "parts of mapped writes into pages not yet "                         \
 	  "cached, written with pwrite (no fault, no read-around)")            \
 	X(bytes_read, "bytes read, both paths")                                \
 	X(bytes_written, "bytes written, both paths")                          \
@@ -33,10 +35,11 @@
 	X(truncate_waits, "truncates that waited for replies being copied "    \
 			  "from the pages they cut")                           \
 	X(files_mapped, "files with a mapping now")                            \
-	X(direct_write_invalidations, "O_DIRECT writes whose range was "       \
+	X(direct_write_invalidations,                                          \
+	  "O_DIRECT writes whose range was "                                   \
 	  "dropped from the kernel's page cache before the reply")             \
 	X(invalidation_timeouts, "of those, replies that did not wait for "    \
-	  "the kernel to finish (it still does)")                              \
+				 "the kernel to finish (it still does)")       \
 	X(msync_calls, "msync(MS_SYNC) calls")                                 \
 	X(bytes_synced, "bytes in ranges synced")                              \
 	X(sync_passes, "sync passes over all files (periodic and shutdown)")   \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Sync policy: when data written through the mappings is made durable.
  * FUSE-free; the adapter calls these hooks from its write, flush and fsync
  * handlers, and the periodic mode runs one GThread.
@@ -25,9 +26,11 @@ enum mmfs_sync_mode {
 	MMFS_SYNC_NEVER,
 };
 
-#define MMFS_DEFAULT_SYNC MMFS_SYNC_PERIODIC
+#define MMFS_DEFAULT_SYNC	   MMFS_SYNC_PERIODIC
 #define MMFS_DEFAULT_SYNC_INTERVAL 5.0 /* seconds */
 
+/* The modes' names, indexed by mode, NULL-terminated. */
+extern const char *const mmfs_sync_mode_names[];
 /* "immediate", "periodic", "close", "never". */
 const char *mmfs_sync_mode_name(enum mmfs_sync_mode mode);
 /* 0 and *mode, or -EINVAL for an unknown name. */

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The benchmark: fio workloads, a metadata run and a tarball mix, on the
 # native directory and on each system side by side, in one run; then the
 # report (Markdown table and PNG chart of ratios to native).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Metadata benchmark: create, stat and unlink N empty files in DIR, and
  * print each phase's rate as JSON: {"create": ops/s, "stat": ..., ...}. */
 #include <fcntl.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Turn a bench run (raw.jsonl, machine.json) into results.json, table.md
 and chart.png: every figure with its ratio to native, measured in the same
 run. Ratios are "how fast compared to native": for throughput, value over

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* libFuzzer target: the config file and its rules (globs included). A
  * failure must come with a message. */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* libFuzzer target: the size, duration and number parsers. Whatever they
  * accept must be what they say (a size parses back the same way). */
 #include <errno.h>
@@ -18,8 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!s)
 		return 0;
-	if (mmfs_parse_size(s, &bytes) == 0 && strspn(s, "0123456789") ==
-						       strlen(s) &&
+	if (mmfs_parse_size(s, &bytes) == 0 &&
+	    strspn(s, "0123456789") == strlen(s) &&
 	    bytes != strtoull(s, NULL, 10))
 		abort(); /* a plain number must be itself */
 	if (mmfs_parse_duration(s, &d) == 0 && !(d >= 0))

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Runs a fuzz target's LLVMFuzzerTestOneInput on every file named (or in
  * every directory named): the corpus and the crashes found, replayed by
  * `make check` with the ordinary compiler, so a fixed crash stays fixed. */
