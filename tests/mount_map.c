@@ -244,6 +244,8 @@ enum {
 	OP_COUNT
 };
 
+/* Long: one loop with one switch over the operation kinds, each case a
+ * few lines applied to the mount and to the model side by side. */
 START_TEST(test_100k_random_operations_match_a_model)
 {
 	const size_t cap = 6 << 20;
@@ -545,6 +547,8 @@ static long proc_status_kb(pid_t pid, const char *key)
 	return v;
 }
 
+/* Long: one scenario (write far apart, read all back, check the budget
+ * held at every step) that reads best from top to bottom. */
 START_TEST(test_20gib_sparse_file_reads_back_within_256m_budget)
 {
 	const off_t size = (off_t)20 << 30;

@@ -1230,6 +1230,7 @@ START_TEST(test_write_by_another_user_clears_setuid)
 }
 END_TEST
 
+/* Long: one line per test case. */
 int main(void)
 {
 	Suite *s = suite_create("mount_ops");

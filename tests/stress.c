@@ -230,6 +230,8 @@ static void private_verify(struct private_file *pf, const char *via)
 	free(buf);
 }
 
+/* Long: one switch over the operation kinds, each checked against the
+ * file's model. */
 static void private_op(struct private_file *pf, int worker)
 {
 	size_t len = 1 + next_rand() % (64 << 10);
@@ -387,6 +389,8 @@ static int truncator(void)
 	return 0;
 }
 
+/* Long: arguments, the workers and the truncator started and waited for,
+ * the verdict; a linear script. */
 int main(int argc, char **argv)
 {
 	char path[4096];
