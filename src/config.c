@@ -126,13 +126,12 @@ static int cmdline_option(struct mmfs_config *cfg, const char *opt,
 	return apply_option(cfg, o, eq ? eq + 1 : NULL, g);
 }
 
-/* Split a -o argument at commas; a backslash escapes the next character
- * (as libfuse's own parser does). */
-static int cmdline_options(struct mmfs_config *cfg, const char *list,
-			   struct generic *g)
+/* A -o argument's options: split at commas, a backslash escaping the next
+ * character (as libfuse's own parser does). Empty ones are dropped. */
+static GPtrArray *split_options(const char *list)
 {
+	GPtrArray *opts = g_ptr_array_new_with_free_func(g_free);
 	GString *one = g_string_new(NULL);
-	int rc = 0;
 
 	for (const char *p = list;; p++) {
 		if (*p == '\\' && p[1]) {
@@ -143,13 +142,25 @@ static int cmdline_options(struct mmfs_config *cfg, const char *list,
 			g_string_append_c(one, *p);
 			continue;
 		}
-		if (one->len && rc == 0)
-			rc = cmdline_option(cfg, one->str, g);
+		if (one->len)
+			g_ptr_array_add(opts, g_strdup(one->str));
 		g_string_truncate(one, 0);
 		if (!*p)
 			break;
 	}
 	g_string_free(one, TRUE);
+	return opts;
+}
+
+static int cmdline_options(struct mmfs_config *cfg, const char *list,
+			   struct generic *g)
+{
+	GPtrArray *opts = split_options(list);
+	int rc = 0;
+
+	for (guint i = 0; i < opts->len && rc == 0; i++)
+		rc = cmdline_option(cfg, opts->pdata[i], g);
+	g_ptr_array_free(opts, TRUE);
 	return rc;
 }
 
@@ -471,19 +482,21 @@ static char *find_config_file(int argc, const char *const *argv)
 	char *file = NULL;
 
 	for (int i = 1; i < argc; i++) {
-		const char *list = o_argument(argc, argv, &i);
-		g_auto(GStrv) opts = NULL;
+		const char *list;
+		GPtrArray *opts;
 
 		if (strcmp(argv[i], "--") == 0)
 			break;
+		list = o_argument(argc, argv, &i);
 		if (!list)
 			continue;
-		opts = g_strsplit(list, ",", -1);
-		for (int j = 0; opts[j]; j++)
-			if (g_str_has_prefix(opts[j], "config=")) {
+		opts = split_options(list);
+		for (guint j = 0; j < opts->len; j++)
+			if (g_str_has_prefix(opts->pdata[j], "config=")) {
 				g_free(file);
-				file = g_strdup(opts[j] + 7);
+				file = g_strdup((char *)opts->pdata[j] + 7);
 			}
+		g_ptr_array_free(opts, TRUE);
 	}
 	return file;
 }

@@ -1125,10 +1125,10 @@ ssize_t mmfs_map_write(struct mmfs_map *map, const void *buf, size_t size,
 			return rc;
 	}
 	rc = mmfs_map_pin(map, off, size, &p);
-	if (rc == -ENOMEM)
+	if (rc == -ENOMEM) {
 		mmfs_stat_add(&map->eng->stats->budget_fallbacks, 1);
-	if (rc == -ENOMEM)
 		return write_fallback(map, buf, size, off, flags);
+	}
 	if (rc)
 		return rc;
 	if (p.bytes < size) {

@@ -595,17 +595,15 @@ static void reply_xattr_result(fuse_req_t req, ssize_t n, size_t size,
 		fuse_reply_buf(req, buf, n);
 }
 
-static void mmfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
-			  size_t size)
+/* getxattr (name) or listxattr (name NULL) of the backing file, into a
+ * buffer of the size the kernel asked for (0: just the length). */
+static void query_xattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			size_t size)
 {
 	char path[MMFS_PROC_PATH_MAX];
 	char *buf = NULL;
 	ssize_t n;
 
-	if (mmfs_control_is(name)) {
-		mmfs_control_getxattr(req, ino, name, size);
-		return;
-	}
 	mmfs_proc_path(path, mmfs_fs_inode(req, ino)->fd);
 	if (size) {
 		buf = malloc(size);
@@ -614,28 +612,23 @@ static void mmfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			return;
 		}
 	}
-	n = getxattr(path, name, buf, size);
+	n = name ? getxattr(path, name, buf, size) : listxattr(path, buf, size);
 	reply_xattr_result(req, n, size, buf);
 	free(buf);
 }
 
+static void mmfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			  size_t size)
+{
+	if (mmfs_control_is(name))
+		mmfs_control_getxattr(req, ino, name, size);
+	else
+		query_xattr(req, ino, name, size);
+}
+
 static void mmfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-	char path[MMFS_PROC_PATH_MAX];
-	char *buf = NULL;
-	ssize_t n;
-
-	mmfs_proc_path(path, mmfs_fs_inode(req, ino)->fd);
-	if (size) {
-		buf = malloc(size);
-		if (!buf) {
-			fuse_reply_err(req, ENOMEM);
-			return;
-		}
-	}
-	n = listxattr(path, buf, size);
-	reply_xattr_result(req, n, size, buf);
-	free(buf);
+	query_xattr(req, ino, NULL, size);
 }
 
 /* setxattr (value != NULL) or removexattr: ours go to the control

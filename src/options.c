@@ -59,7 +59,8 @@ const struct mmfs_option mmfs_options[] = {
 	SWITCH("-h", "--help", show_help, "print this help and exit"),
 	SWITCH("-V", "--version", show_version, "print the version and exit"),
 	SWITCH("-f", NULL, foreground, "stay in the foreground, log to stderr"),
-	SWITCH("-d", NULL, debug, "foreground, and trace every request"),
+	SWITCH("-d", NULL, debug,
+	       "foreground, and trace every request (also -o debug)"),
 	SWITCH("-s", NULL, singlethread, "single-threaded request loop"),
 	SWITCH("--print-config", NULL, print_config,
 	       "print the effective settings and rules (and the rule each "

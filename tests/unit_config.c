@@ -492,6 +492,37 @@ START_TEST(test_booleans_take_the_usual_words_everywhere)
 }
 END_TEST
 
+/* -o lists escape commas with a backslash; config= is read before the
+ * rest of the command line, and must be split the same way. */
+START_TEST(test_config_path_with_an_escaped_comma)
+{
+	char dir[] = "/tmp/mmfs-comma.XXXXXX", path[64], opt[80];
+	const char *argv[] = {"memmapfs", "-o", opt, "/a", "/b", NULL};
+	struct mmfs_config cfg;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/a,b.conf", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("[global]\nthreads = 5\n", f);
+	fclose(f);
+	snprintf(opt, sizeof(opt), "threads=2,config=%s/a\\,b.conf,clone_fd",
+		 dir);
+	ck_assert_msg(parse(&cfg, argv) == 0, "%s", cfg.error);
+	ck_assert_int_eq(cfg.threads, 2); /* the command line wins */
+	ck_assert_str_eq(cfg.config_file, path);
+	ck_assert(cfg.clone_fd);
+	mmfs_config_free(&cfg);
+	snprintf(opt, sizeof(opt), "config=%s/a\\,b.conf", dir);
+	ck_assert_int_eq(parse(&cfg, argv), 0);
+	ck_assert_int_eq(cfg.threads, 5);
+	mmfs_config_free(&cfg);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 /* "-o threads" is ours, so the message is ours too. */
 START_TEST(test_value_option_without_value_names_it)
 {
@@ -621,6 +652,7 @@ int main(void)
 	tcase_add_test(tc, test_cache_modes_parse_and_bad_one_lists_them);
 	tcase_add_test(tc, test_booleans_take_the_usual_words_everywhere);
 	tcase_add_test(tc, test_value_option_without_value_names_it);
+	tcase_add_test(tc, test_config_path_with_an_escaped_comma);
 	tcase_add_test(tc,
 		       test_print_config_output_reads_back_as_the_same_config);
 	tcase_add_test(tc, test_help_lists_every_option_with_its_default);
