@@ -82,9 +82,6 @@ static int apply_option(struct mmfs_config *cfg, const struct mmfs_option *o,
 	default:
 		if (mmfs_option_set(o, cfg, 0, val, NULL, &why) != 0)
 			break;
-		if ((o->where & MMFS_TO_LIBFUSE) &&
-		    *(int *)((char *)cfg + o->cfg_off))
-			pass_on(g, o->name, NULL);
 		return 0;
 	}
 	if (!why) {
@@ -441,6 +438,12 @@ static void generic_init(struct generic *g)
 static void generic_finish(struct generic *g, struct mmfs_config *cfg,
 			   const char *argv0)
 {
+	/* our flags libfuse must see too, as they ended up (a command line
+	 * "=false" undoes the file's "true") */
+	for (const struct mmfs_option *o = mmfs_options; o->name; o++)
+		if ((o->where & MMFS_TO_LIBFUSE) && o->type == MMFS_OPT_FLAG &&
+		    *(int *)((char *)cfg + o->cfg_off))
+			pass_on(g, o->name, NULL);
 	g_ptr_array_add(cfg->fuse_argv, g_strdup(argv0));
 	for (guint i = 0; i < g->words->len; i++)
 		g_ptr_array_add(cfg->fuse_argv, g_strdup(g->words->pdata[i]));

@@ -523,6 +523,25 @@ START_TEST(test_config_path_with_an_escaped_comma)
 }
 END_TEST
 
+/* What libfuse is given follows the final setting, not every word seen. */
+START_TEST(test_command_line_false_undoes_the_files_true_for_libfuse)
+{
+	struct mmfs_config cfg;
+
+	ck_assert_int_eq(parse_with_conf(&cfg, "[global]\nallow_other = true\n",
+					 "allow_other=false"),
+			 0);
+	ck_assert(!cfg.allow_other);
+	ck_assert(!args_contain(&cfg, "allow_other"));
+	mmfs_config_free(&cfg);
+	ck_assert_int_eq(parse_with_conf(&cfg, "[global]\nallow_other = no\n",
+					 "allow_other"),
+			 0);
+	ck_assert(cfg.allow_other && args_contain(&cfg, "allow_other"));
+	mmfs_config_free(&cfg);
+}
+END_TEST
+
 /* "-o threads" is ours, so the message is ours too. */
 START_TEST(test_value_option_without_value_names_it)
 {
@@ -652,6 +671,8 @@ int main(void)
 	tcase_add_test(tc, test_cache_modes_parse_and_bad_one_lists_them);
 	tcase_add_test(tc, test_booleans_take_the_usual_words_everywhere);
 	tcase_add_test(tc, test_value_option_without_value_names_it);
+	tcase_add_test(
+	    tc, test_command_line_false_undoes_the_files_true_for_libfuse);
 	tcase_add_test(tc, test_config_path_with_an_escaped_comma);
 	tcase_add_test(tc,
 		       test_print_config_output_reads_back_as_the_same_config);
