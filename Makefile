@@ -57,7 +57,7 @@ LIB        := $(BUILD)/libmemmapfs-core.a
 
 UNIT_TESTS  := unit_config unit_mountinfo unit_inode unit_map unit_sync \
                unit_rules unit_cow unit_notify
-MOUNT_TESTS := mount_cli mount_ops mount_map mount_sync mount_admin
+MOUNT_TESTS := mount_cli mount_ops mount_map mount_sync mount_admin mount_fds
 TEST_BINS   := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS) $(MOUNT_TESTS))
 HARNESS_OBJ := $(BUILD)/tests/harness.o $(BUILD)/tests/fixture.o
 FUZZ_TARGETS := options sizes config control

@@ -419,6 +419,7 @@ static void config_defaults(struct mmfs_config *cfg)
 	cfg->paths = g_ptr_array_new_with_free_func(g_free);
 	cfg->fuse_argv = g_ptr_array_new_with_free_func(g_free);
 	cfg->max_private = MMFS_DEFAULT_MAX_PRIVATE;
+	cfg->handles = 1;
 	cfg->threads = MMFS_DEFAULT_THREADS;
 	cfg->timeout = MMFS_DEFAULT_TIMEOUT;
 	mmfs_map_config_defaults(&cfg->map);

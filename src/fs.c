@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
@@ -24,6 +25,71 @@
 #include "memmapfs/log.h"
 #include "memmapfs/options.h"
 
+/* RLIMIT_NOFILE's soft limit (what the daemon may use). */
+static unsigned long long fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 1024;
+	return rl.rlim_cur;
+}
+
+/* The fd cache's size: fd_cache=, or half of the fd limit; the other half
+ * is for open files, their mappings and libfuse. */
+static unsigned int fd_cache_size(const struct mmfs_config *cfg)
+{
+	unsigned long long half = fd_limit() / 2;
+
+	if (cfg->fd_cache)
+		return cfg->fd_cache;
+	return half > UINT_MAX ? UINT_MAX : (unsigned int)half;
+}
+
+/* Say at start how remembered files hold their fds. */
+static void log_fd_scheme(const struct mmfs_fs *fs)
+{
+	const struct mmfs_inode_table *t = &fs->inodes;
+
+	if (t->handles)
+		mmfs_log(LOG_INFO,
+			 "file handles: on; at most %u fds held for "
+			 "remembered files (fd limit %llu)",
+			 t->fd_cap, fd_limit());
+	else if (fs->cfg->handles)
+		mmfs_log(LOG_NOTICE,
+			 "file handles cannot be used on SOURCE (%s%s): every "
+			 "file the kernel remembers holds an fd, so at most "
+			 "about %llu can be in use",
+			 strerror(t->handle_error),
+			 t->handle_error == EPERM
+			     ? "; the daemon needs CAP_DAC_READ_SEARCH"
+			     : "",
+			 fd_limit());
+	else
+		mmfs_log(LOG_INFO,
+			 "handles=false: every file the kernel remembers holds "
+			 "an fd (fd limit %llu)",
+			 fd_limit());
+}
+
+void mmfs_fs_fd_error(struct mmfs_fs *fs, int err)
+{
+	if ((err != -EMFILE && err != -ENFILE) ||
+	    !g_atomic_int_compare_and_exchange(&fs->fd_limit_logged, 0, 1))
+		return;
+	mmfs_log(LOG_ERR,
+		 "out of file descriptors (%s): limit %llu, %llu held by %llu "
+		 "remembered files, %u files and directories open; %s",
+		 strerror(-err), fd_limit(),
+		 (unsigned long long)mmfs_stat_get(&fs->stats.fds_held),
+		 (unsigned long long)mmfs_stat_get(&fs->stats.inodes),
+		 g_hash_table_size(fs->open_handles),
+		 fs->inodes.handles ? "lower fd_cache= or raise LimitNOFILE="
+				    : "raise LimitNOFILE= (file handles are "
+				      "off); logged once");
+}
+
 int mmfs_fs_init(struct mmfs_fs *fs, const struct mmfs_config *cfg,
 		 int source_fd)
 {
@@ -36,12 +102,14 @@ int mmfs_fs_init(struct mmfs_fs *fs, const struct mmfs_config *cfg,
 	fs->engine = mmfs_engine_new(&cfg->map, &fs->stats);
 	if (!fs->engine)
 		return -errno;
-	rc = mmfs_inode_table_init(&fs->inodes, source_fd);
+	rc = mmfs_inode_table_init(&fs->inodes, source_fd, fd_cache_size(cfg),
+				   cfg->handles, &fs->stats);
 	if (rc) {
 		mmfs_engine_free(fs->engine);
 		fs->engine = NULL;
 		return rc;
 	}
+	log_fd_scheme(fs);
 	{
 		char proc[MMFS_PROC_PATH_MAX], link[PATH_MAX];
 		ssize_t n;
@@ -123,6 +191,29 @@ struct mmfs_inode *mmfs_fs_inode(fuse_req_t req, fuse_ino_t ino)
 	if (ino == FUSE_ROOT_ID)
 		return mmfs_fs_of(req)->inodes.root;
 	return (struct mmfs_inode *)(uintptr_t)ino;
+}
+
+int mmfs_fs_use(fuse_req_t req, fuse_ino_t ino, struct mmfs_inode **inode)
+{
+	struct mmfs_fs *fs = mmfs_fs_of(req);
+	int fd;
+
+	*inode = mmfs_fs_inode(req, ino);
+	fd = mmfs_inode_use(&fs->inodes, *inode);
+	if (fd < 0)
+		mmfs_fs_fd_error(fs, fd);
+	return fd;
+}
+
+int mmfs_fs_use_or_reply(fuse_req_t req, fuse_ino_t ino,
+			 struct mmfs_inode **inode)
+{
+	int fd = mmfs_fs_use(req, ino, inode);
+
+	if (fd >= 0)
+		return fd;
+	fuse_reply_err(req, -fd);
+	return -1;
 }
 
 static fuse_ino_t node_id(struct mmfs_fs *fs, struct mmfs_inode *inode)

@@ -1,11 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The inode table (see inode.h). One mutex guards the hash table and the
- * lookup counts; it is never held across a system call other than close(). */
+/* The inode table and its fd cache (see inode.h). One mutex guards the hash
+ * table, the lookup and use counts and the LRU of idle fds; it is never held
+ * across a system call. An inode is on the LRU exactly when it has an fd, a
+ * handle to reopen it by, no use held and is not the root: only those fds
+ * may be closed to make room. */
 #include <errno.h>
+#include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "memmapfs/lock.h"
 #include "memmapfs/inode.h"
+
+/* A file handle with room for the largest one (MAX_HANDLE_SZ). */
+struct handle_buf {
+	struct file_handle fh;
+	unsigned char room[MAX_HANDLE_SZ];
+};
+
+/* idle inodes evicted per pass at most (each call adds at most two fds) */
+#define EVICT_BATCH 8
+
+/* What one eviction takes off an inode, closed once the lock is dropped. */
+struct victim {
+	int fd;		      /* its O_PATH fd, or -1 */
+	struct mmfs_map *map; /* its mapping (and the map's fd), or NULL */
+};
 
 guint mmfs_inode_key_hash(gconstpointer p)
 {
@@ -23,92 +43,430 @@ gboolean mmfs_inode_key_equal(gconstpointer a, gconstpointer b)
 	return x->dev == y->dev && x->ino == y->ino;
 }
 
-static struct mmfs_inode *inode_new(int fd, const struct stat *st)
+size_t mmfs_inode_footprint(const struct mmfs_inode *inode)
 {
-	struct mmfs_inode *inode = g_new0(struct mmfs_inode, 1);
+	/* the structure and its handle, the allocator's header, and the hash
+	 * table's key, value and hash slots at its usual load */
+	return sizeof(*inode) + inode->handle_len + 16 + 40;
+}
+
+/* The handle of the object behind fd, in *h. 0 or -errno. */
+static int handle_of_fd(int fd, struct handle_buf *h)
+{
+	int mnt;
+
+	h->fh.handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(fd, "", &h->fh, &mnt, AT_EMPTY_PATH) == -1)
+		return -errno;
+	return h->fh.handle_bytes <= 255 ? 0 : -EOVERFLOW;
+}
+
+static int same_handle(const struct mmfs_inode *inode,
+		       const struct handle_buf *h)
+{
+	return inode->handle_len == h->fh.handle_bytes &&
+	       inode->handle_type == h->fh.handle_type &&
+	       memcmp(inode->handle, h->fh.f_handle, inode->handle_len) == 0;
+}
+
+static struct mmfs_inode *inode_new(int fd, const struct stat *st,
+				    const struct handle_buf *h)
+{
+	size_t len = h ? h->fh.handle_bytes : 0;
+	struct mmfs_inode *inode = g_malloc0(sizeof(*inode) + len);
 
 	inode->key.dev = st->st_dev;
 	inode->key.ino = st->st_ino;
 	inode->fd = fd;
 	inode->type = st->st_mode & S_IFMT;
 	inode->sync_override = -1;
+	inode->hashed = 1;
+	if (h) {
+		inode->handle_len = (unsigned char)len;
+		inode->handle_type = h->fh.handle_type;
+		memcpy(inode->handle, h->fh.f_handle, len);
+	}
 	g_mutex_init(&inode->lock);
 	return inode;
 }
 
-static void inode_free(struct mmfs_inode *inode)
+static void inode_free(struct mmfs_inode_table *t, struct mmfs_inode *inode)
 {
+	mmfs_stat_sub(&t->stats->inodes, 1);
+	mmfs_stat_sub(&t->stats->inode_bytes, mmfs_inode_footprint(inode));
 	mmfs_map_close(inode->map);
-	close(inode->fd);
+	if (inode->fd >= 0)
+		close(inode->fd);
 	g_mutex_clear(&inode->lock);
 	g_free(inode);
 }
 
-int mmfs_inode_table_init(struct mmfs_inode_table *t, int root_fd)
+/* ---- the LRU of idle fds (table lock held) ---- */
+
+/* An idle inode gives up its mapping, and its O_PATH fd if a handle can
+ * bring it back. */
+static int evictable(const struct mmfs_inode *inode)
+{
+	return inode->users == 0 && !inode->pinned &&
+	       (inode->map || (inode->fd >= 0 && inode->handle_len));
+}
+
+static void lru_unlink(struct mmfs_inode_table *t, struct mmfs_inode *inode)
+{
+	if (inode->lru_prev)
+		inode->lru_prev->lru_next = inode->lru_next;
+	else if (t->lru_head == inode)
+		t->lru_head = inode->lru_next;
+	else
+		return; /* not on the list */
+	if (inode->lru_next)
+		inode->lru_next->lru_prev = inode->lru_prev;
+	else
+		t->lru_tail = inode->lru_prev;
+	inode->lru_prev = inode->lru_next = NULL;
+}
+
+static void lru_push(struct mmfs_inode_table *t, struct mmfs_inode *inode)
+{
+	inode->lru_prev = NULL;
+	inode->lru_next = t->lru_head;
+	if (t->lru_head)
+		t->lru_head->lru_prev = inode;
+	else
+		t->lru_tail = inode;
+	t->lru_head = inode;
+}
+
+/* Take the fds of up to EVICT_BATCH of the least recently used idle
+ * inodes while more than keep are held; what they held goes to out[] for
+ * closing after the lock is dropped. Returns how many. */
+static unsigned int evict_locked(struct mmfs_inode_table *t, unsigned int keep,
+				 struct victim out[EVICT_BATCH])
+{
+	unsigned int n = 0;
+	struct mmfs_inode *victim;
+
+	while (n < EVICT_BATCH && t->fds > keep && (victim = t->lru_tail)) {
+		lru_unlink(t, victim);
+		out[n].fd = -1;
+		out[n].map = victim->map;
+		if (victim->map) {
+			g_atomic_pointer_set(&victim->map, NULL);
+			t->fds--;
+			mmfs_stat_add(&t->stats->maps_closed, 1);
+		}
+		if (victim->fd >= 0 && victim->handle_len) {
+			out[n].fd = victim->fd;
+			victim->fd = -1;
+			t->fds--;
+			mmfs_stat_add(&t->stats->fd_evictions, 1);
+		}
+		n++;
+	}
+	mmfs_stat_set(&t->stats->fds_held, t->fds);
+	return n;
+}
+
+/* Close what evict_locked took (no lock held: closing a map may sync). */
+static void close_all(const struct victim *v, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		mmfs_map_close(v[i].map);
+		if (v[i].fd >= 0)
+			close(v[i].fd);
+	}
+}
+
+/* Whether the inode may go now; if so it leaves the table (lock held). */
+static int release_locked(struct mmfs_inode_table *t, struct mmfs_inode *inode)
+{
+	if (inode->nlookup || inode->users || inode->pinned)
+		return 0;
+	if (inode->hashed)
+		g_hash_table_remove(t->by_key, &inode->key);
+	else
+		g_hash_table_remove(t->replaced, inode);
+	lru_unlink(t, inode);
+	if (inode->fd >= 0)
+		t->fds--;
+	if (inode->map)
+		t->fds--;
+	mmfs_stat_set(&t->stats->fds_held, t->fds);
+	return 1;
+}
+
+/* ---- the table ---- */
+
+/* Whether SOURCE's filesystem gives handles the daemon may open again:
+ * 0 with t->mount_fd set (open_by_handle_at refuses O_PATH fds there), or
+ * -errno saying why not. */
+static int probe_handles(struct mmfs_inode_table *t, int root_fd)
+{
+	struct handle_buf h;
+	int rc = handle_of_fd(root_fd, &h), fd;
+
+	if (rc)
+		return rc;
+	t->mount_fd = openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (t->mount_fd == -1)
+		return -errno;
+	fd = open_by_handle_at(t->mount_fd, &h.fh, O_PATH | O_CLOEXEC);
+	if (fd == -1) {
+		rc = -errno;
+		close(t->mount_fd);
+		t->mount_fd = -1;
+		return rc;
+	}
+	close(fd);
+	return 0;
+}
+
+int mmfs_inode_table_init(struct mmfs_inode_table *t, int root_fd,
+			  unsigned int fd_cap, int handles,
+			  struct mmfs_stats *stats)
 {
 	struct stat st;
+	int rc = 0;
 
 	if (fstat(root_fd, &st) == -1)
 		return -errno;
+	memset(t, 0, sizeof(*t));
+	t->stats = stats ? stats : &t->own_stats;
 	g_mutex_init(&t->lock);
 	t->by_key = g_hash_table_new(mmfs_inode_key_hash, mmfs_inode_key_equal);
-	t->root = inode_new(root_fd, &st);
+	t->replaced = g_hash_table_new(NULL, NULL);
+	t->mount_fd = -1;
+	if (handles)
+		rc = probe_handles(t, root_fd);
+	t->handles = handles && rc == 0;
+	t->handle_error = handles ? -rc : 0;
+	t->fd_cap = fd_cap < 16 ? 16 : fd_cap;
+	mmfs_stat_set(&t->stats->fd_cache_size, t->fd_cap);
+	mmfs_stat_set(&t->stats->file_handles, (uint64_t)t->handles);
+	t->root = inode_new(root_fd, &st, NULL);
 	t->root->nlookup = 1;
 	t->root->pinned = 1;
+	t->fds = 1;
 	g_hash_table_insert(t->by_key, &t->root->key, t->root);
+	mmfs_stat_add(&t->stats->inodes, 1);
+	mmfs_stat_add(&t->stats->inode_bytes, mmfs_inode_footprint(t->root));
+	mmfs_stat_set(&t->stats->fds_held, t->fds);
 	return 0;
+}
+
+static void free_value(gpointer key, gpointer value, gpointer table)
+{
+	(void)key;
+	inode_free(table, value);
 }
 
 void mmfs_inode_table_destroy(struct mmfs_inode_table *t)
 {
-	GHashTableIter it;
-	gpointer value;
-
 	if (!t->by_key)
 		return;
-	g_hash_table_iter_init(&it, t->by_key);
-	while (g_hash_table_iter_next(&it, NULL, &value))
-		inode_free(value);
+	g_hash_table_foreach(t->by_key, free_value, t);
+	g_hash_table_foreach(t->replaced, free_value, t);
 	g_hash_table_destroy(t->by_key);
-	t->by_key = NULL;
+	g_hash_table_destroy(t->replaced);
+	if (t->mount_fd >= 0)
+		close(t->mount_fd);
+	t->mount_fd = -1;
+	t->by_key = t->replaced = NULL;
 	t->root = NULL;
+	t->lru_head = t->lru_tail = NULL;
 	g_mutex_clear(&t->lock);
+}
+
+/* Whether an inode found by key is the object behind the new fd. Its own
+ * fd, while open, keeps the object alive, so that its inode number cannot
+ * have been given to another; once evicted, only the handle can tell. */
+static int is_same_object(const struct mmfs_inode *inode, int have_handle,
+			  const struct handle_buf *h)
+{
+	return inode->fd >= 0 || (have_handle && same_handle(inode, h));
 }
 
 struct mmfs_inode *mmfs_inode_ref(struct mmfs_inode_table *t, int fd,
 				  const struct stat *st)
 {
 	struct mmfs_inode_key key = {st->st_dev, st->st_ino};
-	struct mmfs_inode *inode, *fresh = NULL;
+	struct mmfs_inode *inode;
+	struct handle_buf h;
+	int have, spare = fd;
+	struct victim victims[EVICT_BATCH];
+	unsigned int nv;
 
+	have = t->handles && st->st_dev == t->root->key.dev &&
+	       handle_of_fd(fd, &h) == 0;
 	mmfs_lock(&t->lock);
 	inode = g_hash_table_lookup(t->by_key, &key);
+	if (inode && !is_same_object(inode, have, &h)) {
+		/* the object it stood for vanished and its number was
+		 * reused: the kernel's old references keep the old inode
+		 * (and fail to reopen it), the name gets a new one */
+		g_hash_table_remove(t->by_key, &inode->key);
+		g_hash_table_add(t->replaced, inode);
+		inode->hashed = 0;
+		mmfs_stat_add(&t->stats->stale_handles, 1);
+		inode = NULL;
+	}
 	if (!inode) {
-		fresh = inode_new(fd, st);
-		g_hash_table_insert(t->by_key, &fresh->key, fresh);
-		inode = fresh;
+		inode = inode_new(fd, st, have ? &h : NULL);
+		g_hash_table_insert(t->by_key, &inode->key, inode);
+		mmfs_stat_add(&t->stats->inodes, 1);
+		mmfs_stat_add(&t->stats->inode_bytes,
+			      mmfs_inode_footprint(inode));
+		t->fds++;
+		spare = -1;
+	} else if (inode->fd < 0) {
+		inode->fd = fd; /* the same object: its fd saves a reopen */
+		t->fds++;
+		spare = -1;
+	}
+	if (spare == -1 && evictable(inode)) {
+		lru_unlink(t, inode); /* it may be there for its map */
+		lru_push(t, inode);
 	}
 	inode->nlookup++;
+	nv = evict_locked(t, t->fd_cap, victims);
 	mmfs_unlock(&t->lock);
-	if (!fresh)
-		close(fd);
+	if (spare >= 0)
+		close(spare);
+	close_all(victims, nv);
 	return inode;
 }
 
 void mmfs_inode_forget(struct mmfs_inode_table *t, struct mmfs_inode *inode,
 		       uint64_t n)
 {
-	int gone = 0;
+	int gone;
 
 	mmfs_lock(&t->lock);
 	inode->nlookup = n >= inode->nlookup ? 0 : inode->nlookup - n;
-	if (inode->nlookup == 0 && !inode->pinned) {
-		g_hash_table_remove(t->by_key, &inode->key);
-		gone = 1;
-	}
+	gone = release_locked(t, inode);
 	mmfs_unlock(&t->lock);
 	if (gone)
-		inode_free(inode);
+		inode_free(t, inode);
+}
+
+/* Open the inode's object again from its handle: an O_PATH fd or -errno
+ * (-ENOENT when it vanished). Once after running out of fds, half the
+ * idle ones are closed and it is tried again. */
+static int reopen(struct mmfs_inode_table *t, const struct mmfs_inode *inode)
+{
+	struct handle_buf h;
+	struct stat st;
+	int fd, tries;
+
+	h.fh.handle_bytes = inode->handle_len;
+	h.fh.handle_type = inode->handle_type;
+	memcpy(h.fh.f_handle, inode->handle, inode->handle_len);
+	for (tries = 0;; tries++) {
+		fd = open_by_handle_at(t->mount_fd, &h.fh,
+				       O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0 || tries > 0 ||
+		    (errno != EMFILE && errno != ENFILE))
+			break;
+		mmfs_inode_trim(t, t->fds / 2);
+	}
+	if (fd == -1) {
+		if (errno != ESTALE)
+			return -errno;
+		mmfs_stat_add(&t->stats->stale_handles, 1);
+		return -ENOENT;
+	}
+	/* a handle names one object for good; this only guards against a
+	 * filesystem whose handles do not */
+	if (fstat(fd, &st) == -1 || st.st_ino != inode->key.ino ||
+	    st.st_dev != inode->key.dev) {
+		close(fd);
+		mmfs_stat_add(&t->stats->stale_handles, 1);
+		return -ENOENT;
+	}
+	mmfs_stat_add(&t->stats->fd_reopens, 1);
+	return fd;
+}
+
+int mmfs_inode_use(struct mmfs_inode_table *t, struct mmfs_inode *inode)
+{
+	int fd, spare = -1, gone = 0;
+	struct victim victims[EVICT_BATCH];
+	unsigned int nv = 0;
+
+	mmfs_lock(&t->lock);
+	if (inode->users++ == 0)
+		lru_unlink(t, inode);
+	fd = inode->fd;
+	mmfs_unlock(&t->lock);
+	if (fd >= 0) {
+		mmfs_stat_add(&t->stats->fd_cache_hits, 1);
+		return fd;
+	}
+	fd = reopen(t, inode); /* the use keeps the inode meanwhile */
+	mmfs_lock(&t->lock);
+	if (fd < 0) {
+		inode->users--;
+		gone = release_locked(t, inode);
+	} else if (inode->fd >= 0) {
+		spare = fd; /* another request reopened it first */
+		fd = inode->fd;
+	} else {
+		inode->fd = fd;
+		t->fds++;
+		nv = evict_locked(t, t->fd_cap, victims);
+	}
+	mmfs_unlock(&t->lock);
+	if (spare >= 0)
+		close(spare);
+	close_all(victims, nv);
+	if (gone)
+		inode_free(t, inode);
+	return fd;
+}
+
+void mmfs_inode_unuse(struct mmfs_inode_table *t, struct mmfs_inode *inode)
+{
+	int gone = 0;
+	struct victim victims[EVICT_BATCH];
+	unsigned int nv = 0;
+
+	mmfs_lock(&t->lock);
+	if (--inode->users == 0) {
+		gone = release_locked(t, inode);
+		if (!gone && evictable(inode)) {
+			lru_push(t, inode);
+			nv = evict_locked(t, t->fd_cap, victims);
+		}
+	}
+	mmfs_unlock(&t->lock);
+	close_all(victims, nv);
+	if (gone)
+		inode_free(t, inode);
+}
+
+void mmfs_inode_set_map(struct mmfs_inode_table *t, struct mmfs_inode *inode,
+			struct mmfs_map *map)
+{
+	mmfs_lock(&t->lock);
+	g_atomic_pointer_set(&inode->map, map);
+	t->fds++;
+	mmfs_stat_set(&t->stats->fds_held, t->fds);
+	mmfs_unlock(&t->lock);
+}
+
+unsigned int mmfs_inode_trim(struct mmfs_inode_table *t, unsigned int keep)
+{
+	struct victim victims[EVICT_BATCH];
+	unsigned int n, total = 0;
+
+	do {
+		mmfs_lock(&t->lock);
+		n = evict_locked(t, keep, victims);
+		mmfs_unlock(&t->lock);
+		close_all(victims, n);
+		total += n;
+	} while (n == EVICT_BATCH);
+	return total;
 }
 
 unsigned int mmfs_inode_count(struct mmfs_inode_table *t)

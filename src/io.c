@@ -102,7 +102,8 @@ static int on_pseudo_fs(int fd)
 	return 0;
 }
 
-/* The inode's mapping, made on first use; NULL if it cannot have one. */
+/* The inode's mapping, made on first use; NULL if it cannot have one. The
+ * caller holds a use of the inode (an open handle does). */
 static struct mmfs_map *get_map(struct mmfs_fs *fs, struct mmfs_inode *inode)
 {
 	char path[MMFS_PROC_PATH_MAX], label[64];
@@ -125,9 +126,12 @@ static struct mmfs_map *get_map(struct mmfs_fs *fs, struct mmfs_inode *inode)
 			 (unsigned long long)inode->key.ino);
 		if (fd >= 0) {
 			map = mmfs_map_new(fs->engine, fd, writable, label);
-			if (!map)
+			if (map)
+				mmfs_inode_set_map(&fs->inodes, inode, map);
+			else
 				close(fd);
-			g_atomic_pointer_set(&inode->map, map);
+		} else {
+			mmfs_fs_fd_error(fs, -errno);
 		}
 	}
 	map = inode->map;
@@ -266,6 +270,9 @@ static void set_kernel_cache(struct mmfs_fs *fs, const struct mmfs_handle *h,
 		fi->noflush = 1;
 }
 
+/* A handle for fd on inode, which takes over the caller's use of the
+ * inode (given back when the handle is freed). NULL: out of memory, and
+ * the use is still the caller's. */
 static struct mmfs_handle *handle_new(struct mmfs_fs *fs,
 				      struct mmfs_inode *inode, int fd,
 				      struct fuse_file_info *fi)
@@ -299,6 +306,8 @@ void mmfs_handle_free(void *handle)
 	struct mmfs_handle *h = handle;
 
 	close(h->fd);
+	/* the inode keeps its fd and map while open, not longer */
+	mmfs_inode_unuse(&h->fs->inodes, h->inode);
 	free(h);
 }
 
@@ -321,19 +330,17 @@ static int writeback_flags(struct mmfs_fs *fs, int flags,
 	return flags & ~O_APPEND;
 }
 
-void mmfs_io_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+/* The backing flags an open of inode with fi->flags uses, after what
+ * the mode asks first (mode=ro refuses writers, mode=cow truncates its
+ * copy and opens the backing file read-only): flags or -errno. */
+static int open_flags(struct mmfs_fs *fs, struct mmfs_inode *inode,
+		      struct fuse_file_info *fi)
 {
-	struct mmfs_fs *fs = mmfs_fs_of(req);
-	struct mmfs_inode *inode = mmfs_fs_inode(req, ino);
-	char path[MMFS_PROC_PATH_MAX];
-	int flags = fi->flags, fd, err = 0;
-	struct mmfs_handle *h;
+	int flags = fi->flags, err = 0;
 
 	if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC)) {
-		if (mmfs_fs_is_read_only(fs)) {
-			fuse_reply_err(req, EROFS);
-			return;
-		}
+		if (mmfs_fs_is_read_only(fs))
+			return -EROFS;
 		if (mmfs_fs_is_cow(fs)) {
 			/* the backing file is only ever read */
 			struct mmfs_cow *c = NULL;
@@ -343,24 +350,40 @@ void mmfs_io_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 				if (c)
 					err = mmfs_cow_truncate(c, 0);
 			}
-			if (err) {
-				fuse_reply_err(req, -err);
-				return;
-			}
+			if (err)
+				return err;
 			flags &= ~(O_ACCMODE | O_TRUNC | O_APPEND);
 		}
 	}
-	flags = writeback_flags(fs, flags, fi);
-	mmfs_proc_path(path, inode->fd);
-	fd = open(path, backing_flags(flags));
-	if (fd == -1) {
-		fuse_reply_err(req, errno);
+	return backing_flags(writeback_flags(fs, flags, fi));
+}
+
+void mmfs_io_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct mmfs_fs *fs = mmfs_fs_of(req);
+	char path[MMFS_PROC_PATH_MAX];
+	struct mmfs_inode *inode;
+	struct mmfs_handle *h;
+	int pathfd, flags, fd;
+
+	pathfd = mmfs_fs_use_or_reply(req, ino, &inode);
+	if (pathfd < 0)
 		return;
+	fd = flags = open_flags(fs, inode, fi);
+	if (flags >= 0) {
+		mmfs_proc_path(path, pathfd);
+		fd = open(path, flags);
+		if (fd == -1) {
+			fd = -errno;
+			mmfs_fs_fd_error(fs, fd);
+		}
 	}
-	h = handle_new(mmfs_fs_of(req), inode, fd, fi);
+	h = fd < 0 ? NULL : handle_new(fs, inode, fd, fi);
 	if (!h) {
-		close(fd);
-		fuse_reply_err(req, ENOMEM);
+		if (fd >= 0)
+			close(fd);
+		mmfs_inode_unuse(&fs->inodes, inode);
+		fuse_reply_err(req, fd < 0 ? -fd : ENOMEM);
 		return;
 	}
 	if (fuse_reply_open(req, fi) != 0)
@@ -396,29 +419,27 @@ static int open_or_create(int dirfd, const char *name, int flags, mode_t mode,
 	return -EAGAIN;
 }
 
-void mmfs_io_create(fuse_req_t req, fuse_ino_t parent, const char *name,
-		    mode_t mode, struct fuse_file_info *fi)
+/* Create (or open) name in dirfd for create() and look it up: the open
+ * fd, with *e filled in, or -errno. */
+static int create_and_lookup(fuse_req_t req, int dirfd, const char *name,
+			     mode_t mode, struct fuse_file_info *fi,
+			     struct fuse_entry_param *e)
 {
 	struct mmfs_fs *fs = mmfs_fs_of(req);
-	int dirfd = mmfs_fs_inode(req, parent)->fd;
 	char path[MMFS_PROC_PATH_MAX];
-	struct fuse_entry_param e;
-	struct mmfs_handle *h;
 	int fd, pathfd, created = 0, rc;
 
-	if (mmfs_fs_refused(req))
-		return;
 	fd = open_or_create(dirfd, name, writeback_flags(fs, fi->flags, fi),
 			    mode, &created);
 	if (fd < 0) {
-		fuse_reply_err(req, -fd);
-		return;
+		mmfs_fs_fd_error(fs, fd);
+		return fd;
 	}
 	mmfs_proc_path(path, fd);
 	pathfd = open(path, O_PATH | O_CLOEXEC);
 	if (pathfd == -1) {
 		rc = -errno;
-		goto out_close;
+		goto fail;
 	}
 	if (created) {
 		rc = mmfs_fs_own_new(req, dirfd, pathfd, mode);
@@ -428,26 +449,53 @@ void mmfs_io_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 				 name, fuse_req_ctx(req)->uid, strerror(-rc));
 			close(pathfd);
 			unlinkat(dirfd, name, 0);
-			goto out_close;
+			goto fail;
 		}
 	}
-	rc = mmfs_fs_make_entry(fs, pathfd, &e);
-	if (rc)
-		goto out_close;
-	h = handle_new(fs, mmfs_fs_inode(req, e.ino), fd, fi);
+	rc = mmfs_fs_make_entry(fs, pathfd, e);
+	if (rc == 0)
+		return fd;
+fail:
+	close(fd);
+	mmfs_fs_fd_error(fs, rc);
+	return rc;
+}
+
+void mmfs_io_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		    mode_t mode, struct fuse_file_info *fi)
+{
+	struct mmfs_fs *fs = mmfs_fs_of(req);
+	struct mmfs_inode *dir, *inode;
+	struct fuse_entry_param e;
+	struct mmfs_handle *h;
+	int dirfd, fd, rc;
+
+	if (mmfs_fs_refused(req))
+		return;
+	dirfd = mmfs_fs_use_or_reply(req, parent, &dir);
+	if (dirfd < 0)
+		return;
+	fd = create_and_lookup(req, dirfd, name, mode, fi, &e);
+	mmfs_inode_unuse(&fs->inodes, dir);
+	if (fd < 0) {
+		fuse_reply_err(req, -fd);
+		return;
+	}
+	inode = mmfs_fs_inode(req, e.ino);
+	rc = mmfs_inode_use(&fs->inodes, inode);
+	h = rc < 0 ? NULL : handle_new(fs, inode, fd, fi);
 	if (!h) {
-		mmfs_inode_forget(&fs->inodes, mmfs_fs_inode(req, e.ino), 1);
-		rc = -ENOMEM;
-		goto out_close;
+		if (rc >= 0)
+			mmfs_inode_unuse(&fs->inodes, inode);
+		mmfs_inode_forget(&fs->inodes, inode, 1);
+		close(fd);
+		fuse_reply_err(req, rc < 0 ? -rc : ENOMEM);
+		return;
 	}
 	if (fuse_reply_create(req, &e, fi) != 0) {
-		handle_free(h);
-		mmfs_inode_forget(&fs->inodes, mmfs_fs_inode(req, e.ino), 1);
+		handle_free(h); /* gives back its use; the lookup next */
+		mmfs_inode_forget(&fs->inodes, inode, 1);
 	}
-	return;
-out_close:
-	close(fd);
-	fuse_reply_err(req, -rc);
 }
 
 /* The fd path of a read: pread into a buffer and reply with it. */

@@ -355,8 +355,9 @@ static int shutdown_sync(struct mmfs_fs *fs)
 	return rc;
 }
 
-/* Every file the kernel knows holds an fd here (two once data moves):
- * take all the fds the system allows, not the shell's default 1024. */
+/* Open and mapped files hold one or two fds each, and so does every file
+ * the kernel remembers when file handles cannot be used: take all the fds
+ * the system allows, not the shell's default 1024. */
 static void raise_fd_limit(void)
 {
 	struct rlimit rl;
@@ -375,9 +376,9 @@ static void raise_fd_limit(void)
 	}
 	if (rl.rlim_cur < 16384)
 		mmfs_log(LOG_WARNING,
-			 "only %llu file descriptors: each file in use takes "
-			 "one or two; raise the limit (LimitNOFILE=) for big "
-			 "trees",
+			 "only %llu file descriptors: each open file takes "
+			 "one or two; raise the limit (LimitNOFILE=) for many "
+			 "open files, or big trees without file handles",
 			 (unsigned long long)rl.rlim_cur);
 }
 

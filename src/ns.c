@@ -31,7 +31,7 @@ static void free_dir_handle(void *p);
 /* Open an O_PATH fd for name in dir without following symlinks. A mount
  * point inside SOURCE is crossed, except our own mount: following that would
  * make the daemon wait on itself, so it answers ELOOP instead. */
-static int open_child(struct mmfs_fs *fs, int dirfd, const char *name)
+static int open_child_once(struct mmfs_fs *fs, int dirfd, const char *name)
 {
 	struct open_how how = {
 	    .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
@@ -66,6 +66,19 @@ static int open_child(struct mmfs_fs *fs, int dirfd, const char *name)
 		close(fd);
 		return -ELOOP;
 	}
+	return fd;
+}
+
+/* open_child_once; out of fds, once more after closing half the idle
+ * O_PATH fds (and logging it, once, if that did not help). */
+static int open_child(struct mmfs_fs *fs, int dirfd, const char *name)
+{
+	int fd = open_child_once(fs, dirfd, name);
+
+	if ((fd == -EMFILE || fd == -ENFILE) &&
+	    mmfs_inode_trim(&fs->inodes, fs->inodes.fds / 2) > 0)
+		fd = open_child_once(fs, dirfd, name);
+	mmfs_fs_fd_error(fs, fd);
 	return fd;
 }
 
@@ -108,9 +121,13 @@ static void mmfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct mmfs_fs *fs = mmfs_fs_of(req);
 	struct fuse_entry_param e;
-	int fd, rc;
+	struct mmfs_inode *dir;
+	int dirfd = mmfs_fs_use_or_reply(req, parent, &dir), fd, rc;
 
-	fd = open_child(fs, mmfs_fs_inode(req, parent)->fd, name);
+	if (dirfd < 0)
+		return;
+	fd = open_child(fs, dirfd, name);
+	mmfs_inode_unuse(&fs->inodes, dir);
 	rc = fd < 0 ? fd : mmfs_fs_make_entry(fs, fd, &e);
 	reply_entry_or_err(req, rc, &e);
 }
@@ -138,11 +155,16 @@ static void mmfs_forget_multi(fuse_req_t req, size_t count,
 static void mmfs_getattr(fuse_req_t req, fuse_ino_t ino,
 			 struct fuse_file_info *fi)
 {
+	struct mmfs_fs *fs = mmfs_fs_of(req);
+	struct mmfs_inode *inode;
 	struct stat st;
-	int rc;
+	int fd = mmfs_fs_use_or_reply(req, ino, &inode), rc;
 
 	(void)fi;
-	rc = mmfs_fs_stat_fd(mmfs_fs_inode(req, ino)->fd, &st);
+	if (fd < 0)
+		return;
+	rc = mmfs_fs_stat_fd(fd, &st);
+	mmfs_inode_unuse(&fs->inodes, inode);
 	if (rc) {
 		fuse_reply_err(req, -rc);
 		return;
@@ -221,11 +243,13 @@ static void mmfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			 int valid, struct fuse_file_info *fi)
 {
 	struct mmfs_fs *fs = mmfs_fs_of(req);
-	struct mmfs_inode *inode = mmfs_fs_inode(req, ino);
+	struct mmfs_inode *inode;
 	int hfd = fi ? mmfs_handle_fd(fi) : -1;
 	struct stat st;
-	int rc;
+	int rc = mmfs_fs_use_or_reply(req, ino, &inode);
 
+	if (rc < 0)
+		return;
 	if (mmfs_fs_is_cow(fs))
 		rc = setattr_cow(fs, inode, hfd, attr, valid);
 	else if (mmfs_fs_writes_source(fs))
@@ -234,6 +258,7 @@ static void mmfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		rc = -EROFS;
 	if (!rc)
 		rc = mmfs_fs_stat_fd(inode->fd, &st);
+	mmfs_inode_unuse(&fs->inodes, inode);
 	if (rc) {
 		fuse_reply_err(req, -rc);
 		return;
@@ -244,12 +269,20 @@ static void mmfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 
 static void mmfs_readlink(fuse_req_t req, fuse_ino_t ino)
 {
+	struct mmfs_fs *fs = mmfs_fs_of(req);
 	char buf[PATH_MAX + 1];
+	struct mmfs_inode *inode;
+	int fd = mmfs_fs_use_or_reply(req, ino, &inode);
 	ssize_t n;
 
-	n = readlinkat(mmfs_fs_inode(req, ino)->fd, "", buf, sizeof(buf));
+	if (fd < 0)
+		return;
+	n = readlinkat(fd, "", buf, sizeof(buf));
 	if (n == -1)
-		fuse_reply_err(req, errno);
+		n = -errno;
+	mmfs_inode_unuse(&fs->inodes, inode);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
 	else if (n == (ssize_t)sizeof(buf))
 		fuse_reply_err(req, ENAMETOOLONG);
 	else {
@@ -258,32 +291,24 @@ static void mmfs_readlink(fuse_req_t req, fuse_ino_t ino)
 	}
 }
 
-/* mknod, mkdir and symlink: create, hand to the caller, look up. */
-static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name,
-		      mode_t mode, dev_t rdev, const char *target)
+/* Create name in dirfd as make_node asks and hand it to the caller: its
+ * O_PATH fd, or -errno. */
+static int create_node(fuse_req_t req, int dirfd, const char *name, mode_t mode,
+		       dev_t rdev, const char *target)
 {
-	struct mmfs_fs *fs = mmfs_fs_of(req);
-	int dirfd = mmfs_fs_inode(req, parent)->fd;
-	struct fuse_entry_param e;
 	int fd, rc;
 
-	if (mmfs_fs_refused(req))
-		return;
 	if (target)
 		rc = symlinkat(target, dirfd, name);
 	else if (S_ISDIR(mode))
 		rc = mkdirat(dirfd, name, mode);
 	else
 		rc = mknodat(dirfd, name, mode, rdev);
-	if (rc == -1) {
-		fuse_reply_err(req, errno);
-		return;
-	}
+	if (rc == -1)
+		return -errno;
 	fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1) {
-		fuse_reply_err(req, errno);
-		return;
-	}
+	if (fd == -1)
+		return -errno;
 	rc = mmfs_fs_own_new(req, dirfd, fd, mode);
 	if (rc) {
 		/* Never leave an object owned by the wrong user behind. */
@@ -291,10 +316,28 @@ static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name,
 			 fuse_req_ctx(req)->uid, strerror(-rc));
 		close(fd);
 		unlinkat(dirfd, name, S_ISDIR(mode) ? AT_REMOVEDIR : 0);
-		fuse_reply_err(req, -rc);
-		return;
+		return rc;
 	}
-	rc = mmfs_fs_make_entry(fs, fd, &e);
+	return fd;
+}
+
+/* mknod, mkdir and symlink: create, hand to the caller, look up. */
+static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      mode_t mode, dev_t rdev, const char *target)
+{
+	struct mmfs_fs *fs = mmfs_fs_of(req);
+	struct fuse_entry_param e;
+	struct mmfs_inode *dir;
+	int dirfd, fd, rc;
+
+	if (mmfs_fs_refused(req))
+		return;
+	dirfd = mmfs_fs_use_or_reply(req, parent, &dir);
+	if (dirfd < 0)
+		return;
+	fd = create_node(req, dirfd, name, mode, rdev, target);
+	mmfs_inode_unuse(&fs->inodes, dir);
+	rc = fd < 0 ? fd : mmfs_fs_make_entry(fs, fd, &e);
 	reply_entry_or_err(req, rc, &e);
 }
 
@@ -316,43 +359,66 @@ static void mmfs_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
 	make_node(req, parent, name, S_IFLNK | 0777, 0, target);
 }
 
+/* Link the object behind fd as newname in dirfd: 0 or -errno. */
+static int link_at(int fd, int dirfd, const char *newname)
+{
+	char path[MMFS_PROC_PATH_MAX];
+
+	if (linkat(fd, "", dirfd, newname, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc link reaches
+	 * the same inode without it. */
+	mmfs_proc_path(path, fd);
+	if (linkat(AT_FDCWD, path, dirfd, newname, AT_SYMLINK_FOLLOW) == 0)
+		return 0;
+	return -errno;
+}
+
 static void mmfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 		      const char *newname)
 {
 	struct mmfs_fs *fs = mmfs_fs_of(req);
-	struct mmfs_inode *inode = mmfs_fs_inode(req, ino);
-	int dirfd = mmfs_fs_inode(req, newparent)->fd;
-	char path[MMFS_PROC_PATH_MAX];
+	struct mmfs_inode *inode, *dir;
 	struct fuse_entry_param e;
-	int fd, rc;
+	int fd, dirfd, rc;
 
 	if (mmfs_fs_refused(req))
 		return;
-	rc = linkat(inode->fd, "", dirfd, newname, AT_EMPTY_PATH);
-	if (rc == -1 && errno == ENOENT) {
-		/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc link
-		 * reaches the same inode without it. */
-		mmfs_proc_path(path, inode->fd);
-		rc = linkat(AT_FDCWD, path, dirfd, newname, AT_SYMLINK_FOLLOW);
-	}
-	if (rc == -1) {
-		fuse_reply_err(req, errno);
+	fd = mmfs_fs_use_or_reply(req, ino, &inode);
+	if (fd < 0)
+		return;
+	dirfd = mmfs_fs_use_or_reply(req, newparent, &dir);
+	if (dirfd < 0) {
+		mmfs_inode_unuse(&fs->inodes, inode);
 		return;
 	}
-	fd = fcntl(inode->fd, F_DUPFD_CLOEXEC, 0);
-	rc = fd == -1 ? -errno : mmfs_fs_make_entry(fs, fd, &e);
+	rc = link_at(fd, dirfd, newname);
+	mmfs_inode_unuse(&fs->inodes, dir);
+	if (rc == 0) {
+		fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		rc = fd == -1 ? -errno : mmfs_fs_make_entry(fs, fd, &e);
+	}
+	mmfs_inode_unuse(&fs->inodes, inode);
 	reply_entry_or_err(req, rc, &e);
 }
 
 static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 			 int flags)
 {
-	int rc;
+	struct mmfs_fs *fs = mmfs_fs_of(req);
+	struct mmfs_inode *dir;
+	int dirfd, rc;
 
 	if (mmfs_fs_refused(req))
 		return;
-	rc = unlinkat(mmfs_fs_inode(req, parent)->fd, name, flags);
-	fuse_reply_err(req, rc == -1 ? errno : 0);
+	dirfd = mmfs_fs_use_or_reply(req, parent, &dir);
+	if (dirfd < 0)
+		return;
+	rc = unlinkat(dirfd, name, flags) == -1 ? errno : 0;
+	mmfs_inode_unuse(&fs->inodes, dir);
+	fuse_reply_err(req, rc);
 }
 
 static void mmfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -369,13 +435,24 @@ static void mmfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 			fuse_ino_t newparent, const char *newname,
 			unsigned int flags)
 {
-	int rc;
+	struct mmfs_fs *fs = mmfs_fs_of(req);
+	struct mmfs_inode *from, *to;
+	int fromfd, tofd, rc;
 
 	if (mmfs_fs_refused(req))
 		return;
-	rc = renameat2(mmfs_fs_inode(req, parent)->fd, name,
-		       mmfs_fs_inode(req, newparent)->fd, newname, flags);
-	fuse_reply_err(req, rc == -1 ? errno : 0);
+	fromfd = mmfs_fs_use_or_reply(req, parent, &from);
+	if (fromfd < 0)
+		return;
+	tofd = mmfs_fs_use_or_reply(req, newparent, &to);
+	if (tofd < 0) {
+		mmfs_inode_unuse(&fs->inodes, from);
+		return;
+	}
+	rc = renameat2(fromfd, name, tofd, newname, flags) == -1 ? errno : 0;
+	mmfs_inode_unuse(&fs->inodes, to);
+	mmfs_inode_unuse(&fs->inodes, from);
+	fuse_reply_err(req, rc);
 }
 
 /* --- directories --- */
@@ -402,13 +479,22 @@ static void free_dir_handle(void *p)
 static void mmfs_opendir(fuse_req_t req, fuse_ino_t ino,
 			 struct fuse_file_info *fi)
 {
+	struct mmfs_fs *fs = mmfs_fs_of(req);
+	struct mmfs_inode *inode;
 	struct dir_handle *d;
-	int fd;
+	int fd = mmfs_fs_use_or_reply(req, ino, &inode);
 
-	fd = openat(mmfs_fs_inode(req, ino)->fd, ".",
-		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd == -1) {
-		fuse_reply_err(req, errno);
+	if (fd < 0)
+		return;
+	/* the directory's own fd serves the listing and its lookups: an
+	 * open directory needs no O_PATH fd of its own */
+	fd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		fd = -errno;
+	mmfs_inode_unuse(&fs->inodes, inode);
+	if (fd < 0) {
+		mmfs_fs_fd_error(mmfs_fs_of(req), fd);
+		fuse_reply_err(req, -fd);
 		return;
 	}
 	d = calloc(1, sizeof(*d));
@@ -480,11 +566,11 @@ static int add_entry(fuse_req_t req, struct dir_handle *d, int dirfd, char *p,
 	return 0;
 }
 
-static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
-		       off_t offset, struct fuse_file_info *fi, int plus)
+static void do_readdir(fuse_req_t req, size_t size, off_t offset,
+		       struct fuse_file_info *fi, int plus)
 {
 	struct dir_handle *d = dir_of(fi);
-	int dirfd = mmfs_fs_inode(req, ino)->fd;
+	int fd = dirfd(d->dp);
 	size_t rem = size, used;
 	char *buf, *p;
 	int err = 0, rc;
@@ -509,7 +595,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 				break;
 			}
 		}
-		rc = add_entry(req, d, dirfd, p, rem, plus, &used);
+		rc = add_entry(req, d, fd, p, rem, plus, &used);
 		if (rc) {
 			err = rc < 0 ? -rc : 0;
 			break;
@@ -531,13 +617,15 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 static void mmfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 			 off_t offset, struct fuse_file_info *fi)
 {
-	do_readdir(req, ino, size, offset, fi, 0);
+	(void)ino;
+	do_readdir(req, size, offset, fi, 0);
 }
 
 static void mmfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
 			     off_t offset, struct fuse_file_info *fi)
 {
-	do_readdir(req, ino, size, offset, fi, 1);
+	(void)ino;
+	do_readdir(req, size, offset, fi, 1);
 }
 
 static void mmfs_releasedir(fuse_req_t req, fuse_ino_t ino,
@@ -564,24 +652,36 @@ static void mmfs_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 
 static void mmfs_statfs(fuse_req_t req, fuse_ino_t ino)
 {
+	struct mmfs_fs *fs = mmfs_fs_of(req);
+	struct mmfs_inode *inode;
 	struct statvfs sv;
+	int fd = mmfs_fs_use_or_reply(req, ino, &inode), rc;
 
-	if (fstatvfs(mmfs_fs_inode(req, ino)->fd, &sv) == -1)
-		fuse_reply_err(req, errno);
+	if (fd < 0)
+		return;
+	rc = fstatvfs(fd, &sv) == -1 ? errno : 0;
+	mmfs_inode_unuse(&fs->inodes, inode);
+	if (rc)
+		fuse_reply_err(req, rc);
 	else
 		fuse_reply_statfs(req, &sv);
 }
 
 static void mmfs_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
+	struct mmfs_fs *fs = mmfs_fs_of(req);
 	char path[MMFS_PROC_PATH_MAX];
-	int rc;
+	struct mmfs_inode *inode;
+	int fd = mmfs_fs_use_or_reply(req, ino, &inode), rc;
 
+	if (fd < 0)
+		return;
 	/* Only reached without default_permissions (never, as mounted);
 	 * answers for the daemon's own credentials. */
-	mmfs_proc_path(path, mmfs_fs_inode(req, ino)->fd);
-	rc = faccessat(AT_FDCWD, path, mask, AT_EACCESS);
-	fuse_reply_err(req, rc == -1 ? errno : 0);
+	mmfs_proc_path(path, fd);
+	rc = faccessat(AT_FDCWD, path, mask, AT_EACCESS) == -1 ? errno : 0;
+	mmfs_inode_unuse(&fs->inodes, inode);
+	fuse_reply_err(req, rc);
 }
 
 static void reply_xattr_result(fuse_req_t req, ssize_t n, size_t size,
@@ -597,14 +697,13 @@ static void reply_xattr_result(fuse_req_t req, ssize_t n, size_t size,
 
 /* getxattr (name) or listxattr (name NULL) of the backing file, into a
  * buffer of the size the kernel asked for (0: just the length). */
-static void query_xattr(fuse_req_t req, fuse_ino_t ino, const char *name,
-			size_t size)
+static void query_xattr(fuse_req_t req, int fd, const char *name, size_t size)
 {
 	char path[MMFS_PROC_PATH_MAX];
 	char *buf = NULL;
 	ssize_t n;
 
-	mmfs_proc_path(path, mmfs_fs_inode(req, ino)->fd);
+	mmfs_proc_path(path, fd);
 	if (size) {
 		buf = malloc(size);
 		if (!buf) {
@@ -620,15 +719,29 @@ static void query_xattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 static void mmfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			  size_t size)
 {
+	struct mmfs_fs *fs = mmfs_fs_of(req);
+	struct mmfs_inode *inode;
+	int fd = mmfs_fs_use_or_reply(req, ino, &inode);
+
+	if (fd < 0)
+		return;
 	if (mmfs_control_is(name))
 		mmfs_control_getxattr(req, ino, name, size);
 	else
-		query_xattr(req, ino, name, size);
+		query_xattr(req, fd, name, size);
+	mmfs_inode_unuse(&fs->inodes, inode);
 }
 
 static void mmfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-	query_xattr(req, ino, NULL, size);
+	struct mmfs_fs *fs = mmfs_fs_of(req);
+	struct mmfs_inode *inode;
+	int fd = mmfs_fs_use_or_reply(req, ino, &inode);
+
+	if (fd < 0)
+		return;
+	query_xattr(req, fd, NULL, size);
+	mmfs_inode_unuse(&fs->inodes, inode);
 }
 
 /* setxattr (value != NULL) or removexattr: ours go to the control
@@ -636,20 +749,26 @@ static void mmfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 static void change_xattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			 const char *value, size_t size, int flags)
 {
+	struct mmfs_fs *fs = mmfs_fs_of(req);
 	char path[MMFS_PROC_PATH_MAX];
-	int rc;
+	struct mmfs_inode *inode;
+	int fd, rc;
 
+	if (!mmfs_control_is(name) && mmfs_fs_refused(req))
+		return;
+	fd = mmfs_fs_use_or_reply(req, ino, &inode);
+	if (fd < 0)
+		return;
 	if (mmfs_control_is(name)) {
-		fuse_reply_err(
-		    req, -mmfs_control_setxattr(req, ino, name, value, size));
-		return;
+		rc = -mmfs_control_setxattr(req, ino, name, value, size);
+	} else {
+		mmfs_proc_path(path, fd);
+		rc = value ? setxattr(path, name, value, size, flags)
+			   : removexattr(path, name);
+		rc = rc == -1 ? errno : 0;
 	}
-	if (mmfs_fs_refused(req))
-		return;
-	mmfs_proc_path(path, mmfs_fs_inode(req, ino)->fd);
-	rc = value ? setxattr(path, name, value, size, flags)
-		   : removexattr(path, name);
-	fuse_reply_err(req, rc == -1 ? errno : 0);
+	mmfs_inode_unuse(&fs->inodes, inode);
+	fuse_reply_err(req, rc);
 }
 
 static void mmfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,

@@ -110,6 +110,12 @@ const struct mmfs_option mmfs_options[] = {
 		 "I/O)"),
 	OWN("writeback", MMFS_OPT_FLAG, CLI_FILE, writeback, 0, 0, NULL,
 	    "the FUSE writeback cache (files in sync=immediate bypass it)"),
+	OWN("handles", MMFS_OPT_FLAG, CLI_FILE, handles, 0, 0, NULL,
+	    "reopen idle files by file handle, so that only fd_cache of them "
+	    "hold an fd (false: every file the kernel remembers holds one)"),
+	OWN("fd_cache", MMFS_OPT_UINT, CLI_FILE, fd_cache, 0, 1 << 30, "N",
+	    "at most N fds held by remembered files nobody has open (0: half "
+	    "the fd limit)"),
 	{ .name = "default_permissions", .type = MMFS_OPT_GENERIC_FLAG,
 	  .where = CLI_FILE | MMFS_TO_LIBFUSE, .cfg_off = -1, .pol_off = -1,
 	  .help = "always on: permissions are checked as on SOURCE" },

@@ -38,7 +38,7 @@ static void setup(void)
 	close(open(in_dir("b"), O_CREAT | O_WRONLY, 0644));
 	fd = open(dir, O_PATH | O_DIRECTORY);
 	ck_assert(fd >= 0);
-	ck_assert_int_eq(mmfs_inode_table_init(&table, fd), 0);
+	ck_assert_int_eq(mmfs_inode_table_init(&table, fd, 64, 1, NULL), 0);
 }
 
 static void teardown(void)
@@ -180,6 +180,255 @@ START_TEST(test_concurrent_refs_agree_and_count_exactly)
 }
 END_TEST
 
+/* ---- the fd cache (a table of its own, cap 16) ---- */
+
+static struct mmfs_stats cstats;
+
+/* A second table on dir with file handles (or not) and a cap of 16, and
+ * n files "f0".."f<n-1>" in dir. */
+static void cache_setup(struct mmfs_inode_table *t, int handles, int n)
+{
+	char name[32];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		close(open(in_dir(name), O_CREAT | O_WRONLY, 0644));
+	}
+	memset(&cstats, 0, sizeof(cstats));
+	ck_assert_int_eq(mmfs_inode_table_init(t,
+					       open(dir, O_PATH | O_DIRECTORY),
+					       16, handles, &cstats),
+			 0);
+}
+
+static void cache_teardown(struct mmfs_inode_table *t, int n)
+{
+	char name[32];
+
+	mmfs_inode_table_destroy(t);
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		unlink(in_dir(name));
+	}
+}
+
+static struct mmfs_inode *ref_name(struct mmfs_inode_table *t, const char *name)
+{
+	struct stat st;
+	int fd = openat(t->root->fd, name, O_PATH | O_NOFOLLOW);
+
+	ck_assert(fd >= 0);
+	ck_assert(fstat(fd, &st) == 0);
+	return mmfs_inode_ref(t, fd, &st);
+}
+
+/* How many fds this process has open. */
+static int open_fds(void)
+{
+	int n = 0;
+
+	for (int fd = 0; fd < 4096; fd++)
+		n += fd_is_open(fd);
+	return n;
+}
+
+START_TEST(test_cache_holds_at_most_its_size_and_reopens_by_handle)
+{
+	struct mmfs_inode_table t;
+	struct mmfs_inode *in[100];
+	char name[32];
+	int before = open_fds(), fd;
+	struct stat st, native;
+
+	if (!harness_need_root(__func__))
+		return;
+	cache_setup(&t, 1, 100);
+	ck_assert_int_eq(t.handles, 1);
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		in[i] = ref_name(&t, name);
+		/* the root and its mount fd, and at most 16 more */
+		ck_assert_int_le(open_fds() - before, 18);
+		ck_assert_uint_le(t.fds, 16);
+	}
+	ck_assert_uint_eq(mmfs_inode_count(&t), 101);
+	ck_assert_uint_eq(cstats.fds_held, t.fds);
+	ck_assert_uint_ge(cstats.fd_evictions, 84);
+	ck_assert(in[0]->fd < 0);
+	/* every evicted inode comes back as the same object */
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		fd = mmfs_inode_use(&t, in[i]);
+		ck_assert_int_ge(fd, 0);
+		ck_assert(fstat(fd, &st) == 0);
+		ck_assert(stat(in_dir(name), &native) == 0);
+		ck_assert_uint_eq(st.st_ino, native.st_ino);
+		mmfs_inode_unuse(&t, in[i]);
+		ck_assert_uint_le(t.fds, 16);
+	}
+	ck_assert_uint_ge(cstats.fd_reopens, 84);
+	ck_assert_uint_eq(cstats.inodes, 101);
+	ck_assert_uint_eq(cstats.inode_bytes / cstats.inodes <= 200, 1);
+	cache_teardown(&t, 100);
+}
+END_TEST
+
+START_TEST(test_an_inode_in_use_keeps_its_fd)
+{
+	struct mmfs_inode_table t;
+	struct mmfs_inode *first;
+	char name[32];
+	int fd;
+
+	if (!harness_need_root(__func__))
+		return;
+	cache_setup(&t, 1, 40);
+	first = ref_name(&t, "f0");
+	fd = mmfs_inode_use(&t, first);
+	for (int i = 1; i < 40; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		ref_name(&t, name);
+	}
+	ck_assert_int_eq(first->fd, fd);
+	ck_assert(fd_is_open(fd));
+	mmfs_inode_unuse(&t, first);
+	cache_teardown(&t, 40);
+}
+END_TEST
+
+START_TEST(test_a_file_replaced_behind_the_table_is_stale_never_another)
+{
+	struct mmfs_inode_table t;
+	struct mmfs_inode *old, *fresh;
+	char name[32];
+	struct stat st;
+
+	if (!harness_need_root(__func__))
+		return;
+	cache_setup(&t, 1, 40);
+	old = ref_name(&t, "f0");
+	for (int i = 1; i < 40; i++) { /* push f0's fd out */
+		snprintf(name, sizeof(name), "f%d", i);
+		ref_name(&t, name);
+	}
+	ck_assert(old->fd < 0);
+	/* removed and made again: ext4 hands the freed number out again,
+	 * with a new generation */
+	ck_assert(unlink(in_dir("f0")) == 0);
+	close(open(in_dir("f0"), O_CREAT | O_WRONLY, 0600));
+	ck_assert_int_eq(mmfs_inode_use(&t, old), -ENOENT);
+	ck_assert_uint_ge(cstats.stale_handles, 1);
+	fresh = ref_name(&t, "f0");
+	ck_assert_ptr_ne(fresh, old);
+	ck_assert(stat(in_dir("f0"), &st) == 0);
+	ck_assert_uint_eq(fresh->key.ino, st.st_ino);
+	ck_assert_int_ge(mmfs_inode_use(&t, fresh), 0);
+	mmfs_inode_unuse(&t, fresh);
+	/* the old inode still answers as vanished, and goes when forgotten */
+	ck_assert_int_eq(mmfs_inode_use(&t, old), -ENOENT);
+	mmfs_inode_forget(&t, old, 1);
+	cache_teardown(&t, 40);
+}
+END_TEST
+
+/* ext4 does not always give a freed number out again at once; this makes
+ * the reuse happen: another object presented under f0's evicted number. */
+START_TEST(test_a_reused_number_with_another_handle_is_another_object)
+{
+	struct mmfs_inode_table t;
+	struct mmfs_inode *old, *other;
+	char name[32];
+	struct stat st;
+	int fd;
+
+	if (!harness_need_root(__func__))
+		return;
+	cache_setup(&t, 1, 40);
+	old = ref_name(&t, "f0");
+	for (int i = 1; i < 40; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		ref_name(&t, name);
+	}
+	ck_assert(old->fd < 0);
+	fd = openat(t.root->fd, "f39", O_PATH | O_NOFOLLOW);
+	ck_assert(fstat(fd, &st) == 0);
+	st.st_ino = old->key.ino;
+	other = mmfs_inode_ref(&t, fd, &st);
+	ck_assert_ptr_ne(other, old);
+	ck_assert_uint_ge(cstats.stale_handles, 1);
+	/* the old inode still reaches its own object, by its handle */
+	fd = mmfs_inode_use(&t, old);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(stat(in_dir("f0"), &st) == 0);
+	{
+		struct stat o;
+
+		ck_assert(fstat(fd, &o) == 0);
+		ck_assert_uint_eq(o.st_ino, st.st_ino);
+	}
+	mmfs_inode_unuse(&t, old);
+	cache_teardown(&t, 40);
+}
+END_TEST
+
+START_TEST(test_without_handles_every_inode_keeps_its_fd)
+{
+	struct mmfs_inode_table t;
+	struct mmfs_inode *in[40];
+	char name[32];
+
+	cache_setup(&t, 0, 40);
+	ck_assert_int_eq(t.handles, 0);
+	ck_assert_uint_eq(cstats.file_handles, 0);
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		in[i] = ref_name(&t, name);
+	}
+	ck_assert_uint_eq(t.fds, 41);
+	for (int i = 0; i < 40; i++)
+		ck_assert(fd_is_open(in[i]->fd));
+	ck_assert_uint_eq(cstats.fd_evictions, 0);
+	cache_teardown(&t, 40);
+}
+END_TEST
+
+START_TEST(test_an_idle_inode_gives_up_its_map_with_its_fd)
+{
+	struct mmfs_map_config mc;
+	struct mmfs_engine *eng;
+	struct mmfs_inode_table t;
+	struct mmfs_inode *first;
+	char name[32];
+	int fd;
+
+	if (!harness_need_root(__func__))
+		return;
+	cache_setup(&t, 1, 40);
+	mmfs_map_config_defaults(&mc);
+	eng = mmfs_engine_new(&mc, &cstats);
+	ck_assert_ptr_nonnull(eng);
+	first = ref_name(&t, "f0");
+	fd = mmfs_inode_use(&t, first);
+	mmfs_inode_set_map(
+	    &t, first, mmfs_map_new(eng, open(in_dir("f0"), O_RDWR), 1, "f0"));
+	ck_assert_uint_eq(cstats.files_mapped, 1);
+	ck_assert_uint_eq(t.fds, 3); /* root, f0, f0's map */
+	mmfs_inode_unuse(&t, first);
+	ck_assert_ptr_nonnull(first->map); /* idle, but room enough */
+	(void)fd;
+	for (int i = 1; i < 40; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		ref_name(&t, name);
+	}
+	ck_assert_ptr_null(first->map);
+	ck_assert_uint_eq(cstats.files_mapped, 0);
+	ck_assert_uint_ge(cstats.maps_closed, 1);
+	ck_assert_uint_le(t.fds, 16);
+	cache_teardown(&t, 40);
+	mmfs_engine_free(eng);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("inode");
@@ -194,6 +443,18 @@ int main(void)
 	tcase_add_test(tc, test_root_is_never_freed);
 	tcase_add_test(tc, test_root_looked_up_again_is_the_root);
 	tcase_add_test(tc, test_concurrent_refs_agree_and_count_exactly);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("fd_cache");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc,
+		       test_cache_holds_at_most_its_size_and_reopens_by_handle);
+	tcase_add_test(tc, test_an_inode_in_use_keeps_its_fd);
+	tcase_add_test(
+	    tc, test_a_file_replaced_behind_the_table_is_stale_never_another);
+	tcase_add_test(
+	    tc, test_a_reused_number_with_another_handle_is_another_object);
+	tcase_add_test(tc, test_without_handles_every_inode_keeps_its_fd);
+	tcase_add_test(tc, test_an_idle_inode_gives_up_its_map_with_its_fd);
 	suite_add_tcase(s, tc);
 	return harness_run_suite(s);
 }

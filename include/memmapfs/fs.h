@@ -36,7 +36,12 @@ struct mmfs_fs {
 	 * mmfs_fs_destroy(). */
 	GMutex handles_lock;
 	GHashTable *open_handles;
+	int fd_limit_logged; /* the out-of-fds line was logged (atomic) */
 };
+
+/* After a call failed with err (-errno): if it ran out of fds, log so once,
+ * with the numbers. */
+void mmfs_fs_fd_error(struct mmfs_fs *fs, int err);
 
 /* Track an open handle with the function that frees it, or (free_fn NULL)
  * forget it, for mmfs_fs_destroy. */
@@ -90,6 +95,18 @@ static inline struct mmfs_fs *mmfs_fs_of(fuse_req_t req)
 
 /* The inode behind a FUSE node id (FUSE_ROOT_ID is the root). */
 struct mmfs_inode *mmfs_fs_inode(fuse_req_t req, fuse_ino_t ino);
+
+/* The inode behind ino, with a use of its O_PATH fd taken (reopened from
+ * its handle if it had been closed): returns the fd, valid until
+ * mmfs_inode_unuse(&fs->inodes, inode) (with fs taken before the reply:
+ * the request is gone after it), or -errno for the reply (-ENOENT: the
+ * file vanished behind the mount). */
+int mmfs_fs_use(fuse_req_t req, fuse_ino_t ino, struct mmfs_inode **inode);
+
+/* mmfs_fs_use(), which on failure replies with the error (the request is
+ * then done) and returns -1. */
+int mmfs_fs_use_or_reply(fuse_req_t req, fuse_ino_t ino,
+			 struct mmfs_inode **inode);
 
 /* "/proc/self/fd/N": how an O_PATH fd is reopened for I/O or used with
  * calls that have no *at()/AT_EMPTY_PATH form. */

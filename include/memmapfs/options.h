@@ -66,8 +66,10 @@ struct mmfs_config {
 	double sync_interval; /* seconds, for periodic */
 	enum mmfs_mode mode;
 	enum mmfs_cache cache;
-	int writeback;	      /* FUSE writeback cache */
-	uint64_t max_private; /* mode=cow: private memory bound */
+	int writeback;	       /* FUSE writeback cache */
+	uint64_t max_private;  /* mode=cow: private memory bound */
+	unsigned int fd_cache; /* O_PATH fds held at most; 0 = half the limit */
+	int handles;	       /* file handles for remembered files */
 	struct mmfs_rules rules;
 	int print_config;     /* --print-config: show settings, no mount */
 	GPtrArray *paths;     /* --print-config: paths to show rules for */

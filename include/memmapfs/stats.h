@@ -35,6 +35,20 @@
 	X(truncate_waits, "truncates that waited for replies being copied "    \
 			  "from the pages they cut")                           \
 	X(files_mapped, "files with a mapping now")                            \
+	X(inodes, "files and directories the kernel remembers now")            \
+	X(inode_bytes, "daemon memory those take (structures, handles)")       \
+	X(file_handles, "1: idle files are reopened by file handle; 0: each "  \
+			"file the kernel remembers holds an O_PATH fd")        \
+	X(fd_cache_size, "most fds remembered files hold while idle (O_PATH "  \
+			 "fds and the mappings' fds)")                         \
+	X(fds_held, "fds remembered files hold now (O_PATH and mappings)")     \
+	X(fd_cache_hits, "requests whose file's O_PATH fd was open")           \
+	X(fd_reopens, "O_PATH fds reopened from a file handle")                \
+	X(fd_evictions, "idle O_PATH fds closed to stay within the cache")     \
+	X(maps_closed, "idle files' mappings closed to stay within the "       \
+		       "cache")                                                \
+	X(stale_handles, "files found vanished behind the mount by their "     \
+			 "handle")                                             \
 	X(direct_write_invalidations,                                          \
 	  "O_DIRECT writes whose range was "                                   \
 	  "dropped from the kernel's page cache before the reply")             \
