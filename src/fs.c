@@ -23,7 +23,10 @@
 #include "memmapfs/lock.h"
 #include "memmapfs/fs.h"
 #include "memmapfs/log.h"
+#include "memmapfs/mountinfo.h"
 #include "memmapfs/options.h"
+
+G_STATIC_ASSERT(MMFS_INODE_ROOT_ID == FUSE_ROOT_ID);
 
 /* RLIMIT_NOFILE's soft limit (what the daemon may use). */
 static unsigned long long fd_limit(void)
@@ -46,16 +49,22 @@ static unsigned int fd_cache_size(const struct mmfs_config *cfg)
 	return half > UINT_MAX ? UINT_MAX : (unsigned int)half;
 }
 
-/* Say at start how remembered files hold their fds. */
-static void log_fd_scheme(const struct mmfs_fs *fs)
+void mmfs_fs_log_fd_scheme(const struct mmfs_fs *fs)
 {
 	const struct mmfs_inode_table *t = &fs->inodes;
 
 	if (t->handles)
 		mmfs_log(LOG_INFO,
 			 "file handles: on; at most %u fds held for "
-			 "remembered files (fd limit %llu)",
-			 t->fd_cap, fd_limit());
+			 "remembered files (fd limit %llu); handles made "
+			 "through the mount %s",
+			 t->fd_cap, fd_limit(),
+			 !t->export_ids ? "last as long as the kernel's cache"
+			 : t->whole_fs	? "last as long as their files"
+					: "of directories last as long as "
+					  "them, of files as long as the "
+					  "kernel's cache (SOURCE is not the "
+					  "root of its filesystem)");
 	else if (fs->cfg->handles)
 		mmfs_log(LOG_NOTICE,
 			 "file handles cannot be used on SOURCE (%s%s): every "
@@ -90,6 +99,20 @@ void mmfs_fs_fd_error(struct mmfs_fs *fs, int err)
 				      "off); logged once");
 }
 
+/* Whether path (SOURCE, canonical) is where the root of its filesystem is
+ * mounted, so that every object of that filesystem is inside SOURCE. */
+static int is_fs_root(const char *path, const struct mmfs_inode *root)
+{
+	struct mmfs_mount_entry e;
+	int yes;
+
+	if (mmfs_mountinfo_at("/proc/self/mountinfo", path, &e) != 0)
+		return 0;
+	yes = e.dev == root->key.dev && strcmp(e.root, "/") == 0;
+	mmfs_mount_entry_clear(&e);
+	return yes;
+}
+
 int mmfs_fs_init(struct mmfs_fs *fs, const struct mmfs_config *cfg,
 		 int source_fd)
 {
@@ -109,7 +132,6 @@ int mmfs_fs_init(struct mmfs_fs *fs, const struct mmfs_config *cfg,
 		fs->engine = NULL;
 		return rc;
 	}
-	log_fd_scheme(fs);
 	{
 		char proc[MMFS_PROC_PATH_MAX], link[PATH_MAX];
 		ssize_t n;
@@ -118,6 +140,7 @@ int mmfs_fs_init(struct mmfs_fs *fs, const struct mmfs_config *cfg,
 		n = readlink(proc, link, sizeof(link) - 1);
 		fs->root_path = g_strndup(link, n > 0 ? (gsize)n : 0);
 	}
+	fs->inodes.whole_fs = is_fs_root(fs->root_path, fs->inodes.root);
 	mmfs_cow_registry_init(&fs->cows, cfg->max_private);
 	g_mutex_init(&fs->handles_lock);
 	fs->open_handles = g_hash_table_new(NULL, NULL);
@@ -186,11 +209,14 @@ void mmfs_fs_fix_attr(struct mmfs_fs *fs, struct stat *st)
 		mmfs_cow_stat(c, st);
 }
 
+struct mmfs_inode *mmfs_fs_inode_of(struct mmfs_fs *fs, fuse_ino_t ino)
+{
+	return mmfs_inode_find(&fs->inodes, ino);
+}
+
 struct mmfs_inode *mmfs_fs_inode(fuse_req_t req, fuse_ino_t ino)
 {
-	if (ino == FUSE_ROOT_ID)
-		return mmfs_fs_of(req)->inodes.root;
-	return (struct mmfs_inode *)(uintptr_t)ino;
+	return mmfs_fs_inode_of(mmfs_fs_of(req), ino);
 }
 
 int mmfs_fs_use(fuse_req_t req, fuse_ino_t ino, struct mmfs_inode **inode)
@@ -198,8 +224,7 @@ int mmfs_fs_use(fuse_req_t req, fuse_ino_t ino, struct mmfs_inode **inode)
 	struct mmfs_fs *fs = mmfs_fs_of(req);
 	int fd;
 
-	*inode = mmfs_fs_inode(req, ino);
-	fd = mmfs_inode_use(&fs->inodes, *inode);
+	fd = mmfs_inode_use_id(&fs->inodes, ino, inode);
 	if (fd < 0)
 		mmfs_fs_fd_error(fs, fd);
 	return fd;
@@ -214,11 +239,6 @@ int mmfs_fs_use_or_reply(fuse_req_t req, fuse_ino_t ino,
 		return fd;
 	fuse_reply_err(req, -fd);
 	return -1;
-}
-
-static fuse_ino_t node_id(struct mmfs_fs *fs, struct mmfs_inode *inode)
-{
-	return inode == fs->inodes.root ? FUSE_ROOT_ID : (uintptr_t)inode;
 }
 
 void mmfs_proc_path(char buf[MMFS_PROC_PATH_MAX], int fd)
@@ -246,7 +266,8 @@ int mmfs_fs_make_entry(struct mmfs_fs *fs, int fd, struct fuse_entry_param *e)
 	}
 	inode = mmfs_inode_ref(&fs->inodes, fd, &e->attr);
 	mmfs_fs_fix_attr(fs, &e->attr);
-	e->ino = node_id(fs, inode);
+	e->ino = inode->id;
+	e->generation = mmfs_inode_generation(&fs->inodes, inode);
 	e->attr_timeout = fs->cfg->timeout;
 	e->entry_timeout = fs->cfg->timeout;
 	return 0;

@@ -6,6 +6,7 @@
  * may be closed to make room. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -43,11 +44,42 @@ gboolean mmfs_inode_key_equal(gconstpointer a, gconstpointer b)
 	return x->dev == y->dev && x->ino == y->ino;
 }
 
+/* Handles that are an export id: ext2/3/4's FILEID_INO32_GEN, the 32-bit
+ * inode number then the generation. */
+#define EXPORT_HANDLE_TYPE 1
+#define EXPORT_HANDLE_LEN  8
+
 size_t mmfs_inode_footprint(const struct mmfs_inode *inode)
 {
-	/* the structure and its handle, the allocator's header, and the hash
-	 * table's key, value and hash slots at its usual load */
-	return sizeof(*inode) + inode->handle_len + 16 + 40;
+	int by_key = inode->handle_len != EXPORT_HANDLE_LEN ||
+		     inode->handle_type != EXPORT_HANDLE_TYPE;
+
+	/* the structure and its handle, the allocator's header, by_id's key
+	 * and hash slots at its usual load, and by_key's key, value and hash
+	 * slots for an inode found by key (an approximation: so is every
+	 * inode without an export handle, while it is not replaced) */
+	return sizeof(*inode) + inode->handle_len + 16 + 20 + (by_key ? 32 : 0);
+}
+
+static int is_export_handle(const struct handle_buf *h)
+{
+	uint32_t ino;
+
+	if (h->fh.handle_type != EXPORT_HANDLE_TYPE ||
+	    h->fh.handle_bytes != EXPORT_HANDLE_LEN)
+		return 0;
+	memcpy(&ino, h->fh.f_handle, sizeof(ino));
+	return ino != 0;
+}
+
+/* The export id of such a handle: its bytes, the inode number in the low
+ * half, never 0 there (counter ids in export mode are, never 1 either). */
+static uint64_t export_id(const struct handle_buf *h)
+{
+	uint64_t id;
+
+	memcpy(&id, h->fh.f_handle, sizeof(id));
+	return id;
 }
 
 /* The handle of the object behind fd, in *h. 0 or -errno. */
@@ -58,7 +90,10 @@ static int handle_of_fd(int fd, struct handle_buf *h)
 	h->fh.handle_bytes = MAX_HANDLE_SZ;
 	if (name_to_handle_at(fd, "", &h->fh, &mnt, AT_EMPTY_PATH) == -1)
 		return -errno;
-	return h->fh.handle_bytes <= 255 ? 0 : -EOVERFLOW;
+	return h->fh.handle_bytes <= 255 && h->fh.handle_type >= 0 &&
+		       h->fh.handle_type <= 255
+		   ? 0
+		   : -EOVERFLOW;
 }
 
 static int same_handle(const struct mmfs_inode *inode,
@@ -69,21 +104,21 @@ static int same_handle(const struct mmfs_inode *inode,
 	       memcmp(inode->handle, h->fh.f_handle, inode->handle_len) == 0;
 }
 
-static struct mmfs_inode *inode_new(int fd, const struct stat *st,
+static struct mmfs_inode *inode_new(uint64_t id, int fd, const struct stat *st,
 				    const struct handle_buf *h)
 {
 	size_t len = h ? h->fh.handle_bytes : 0;
 	struct mmfs_inode *inode = g_malloc0(sizeof(*inode) + len);
 
+	inode->id = id;
 	inode->key.dev = st->st_dev;
 	inode->key.ino = st->st_ino;
 	inode->fd = fd;
 	inode->type = st->st_mode & S_IFMT;
 	inode->sync_override = -1;
-	inode->hashed = 1;
 	if (h) {
 		inode->handle_len = (unsigned char)len;
-		inode->handle_type = h->fh.handle_type;
+		inode->handle_type = (unsigned char)h->fh.handle_type;
 		memcpy(inode->handle, h->fh.f_handle, len);
 	}
 	g_mutex_init(&inode->lock);
@@ -182,10 +217,9 @@ static int release_locked(struct mmfs_inode_table *t, struct mmfs_inode *inode)
 {
 	if (inode->nlookup || inode->users || inode->pinned)
 		return 0;
-	if (inode->hashed)
+	g_hash_table_remove(t->by_id, inode);
+	if (inode->keyed)
 		g_hash_table_remove(t->by_key, &inode->key);
-	else
-		g_hash_table_remove(t->replaced, inode);
 	lru_unlink(t, inode);
 	if (inode->fd >= 0)
 		t->fds--;
@@ -198,19 +232,19 @@ static int release_locked(struct mmfs_inode_table *t, struct mmfs_inode *inode)
 /* ---- the table ---- */
 
 /* Whether SOURCE's filesystem gives handles the daemon may open again:
- * 0 with t->mount_fd set (open_by_handle_at refuses O_PATH fds there), or
- * -errno saying why not. */
-static int probe_handles(struct mmfs_inode_table *t, int root_fd)
+ * 0 with t->mount_fd set (open_by_handle_at refuses O_PATH fds there) and
+ * the root's handle in *h, or -errno saying why not. */
+static int probe_handles(struct mmfs_inode_table *t, int root_fd,
+			 struct handle_buf *h)
 {
-	struct handle_buf h;
-	int rc = handle_of_fd(root_fd, &h), fd;
+	int rc = handle_of_fd(root_fd, h), fd;
 
 	if (rc)
 		return rc;
 	t->mount_fd = openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (t->mount_fd == -1)
 		return -errno;
-	fd = open_by_handle_at(t->mount_fd, &h.fh, O_PATH | O_CLOEXEC);
+	fd = open_by_handle_at(t->mount_fd, &h->fh, O_PATH | O_CLOEXEC);
 	if (fd == -1) {
 		rc = -errno;
 		close(t->mount_fd);
@@ -225,6 +259,7 @@ int mmfs_inode_table_init(struct mmfs_inode_table *t, int root_fd,
 			  unsigned int fd_cap, int handles,
 			  struct mmfs_stats *stats)
 {
+	struct handle_buf h;
 	struct stat st;
 	int rc = 0;
 
@@ -233,21 +268,29 @@ int mmfs_inode_table_init(struct mmfs_inode_table *t, int root_fd,
 	memset(t, 0, sizeof(*t));
 	t->stats = stats ? stats : &t->own_stats;
 	g_mutex_init(&t->lock);
+	t->by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
 	t->by_key = g_hash_table_new(mmfs_inode_key_hash, mmfs_inode_key_equal);
-	t->replaced = g_hash_table_new(NULL, NULL);
 	t->mount_fd = -1;
+	t->next_id = MMFS_INODE_ROOT_ID;
 	if (handles)
-		rc = probe_handles(t, root_fd);
+		rc = probe_handles(t, root_fd, &h);
 	t->handles = handles && rc == 0;
 	t->handle_error = handles ? -rc : 0;
+	t->export_ids = t->handles && is_export_handle(&h);
+	if (t->export_ids)
+		t->root_handle_id = export_id(&h);
 	t->fd_cap = fd_cap < 16 ? 16 : fd_cap;
 	mmfs_stat_set(&t->stats->fd_cache_size, t->fd_cap);
 	mmfs_stat_set(&t->stats->file_handles, (uint64_t)t->handles);
-	t->root = inode_new(root_fd, &st, NULL);
+	mmfs_stat_set(&t->stats->export_ids, (uint64_t)t->export_ids);
+	t->root =
+	    inode_new(MMFS_INODE_ROOT_ID, root_fd, &st, t->handles ? &h : NULL);
 	t->root->nlookup = 1;
 	t->root->pinned = 1;
+	t->root->keyed = 1;
 	t->fds = 1;
 	g_hash_table_insert(t->by_key, &t->root->key, t->root);
+	g_hash_table_add(t->by_id, t->root);
 	mmfs_stat_add(&t->stats->inodes, 1);
 	mmfs_stat_add(&t->stats->inode_bytes, mmfs_inode_footprint(t->root));
 	mmfs_stat_set(&t->stats->fds_held, t->fds);
@@ -262,16 +305,15 @@ static void free_value(gpointer key, gpointer value, gpointer table)
 
 void mmfs_inode_table_destroy(struct mmfs_inode_table *t)
 {
-	if (!t->by_key)
+	if (!t->by_id)
 		return;
-	g_hash_table_foreach(t->by_key, free_value, t);
-	g_hash_table_foreach(t->replaced, free_value, t);
+	g_hash_table_foreach(t->by_id, free_value, t);
+	g_hash_table_destroy(t->by_id);
 	g_hash_table_destroy(t->by_key);
-	g_hash_table_destroy(t->replaced);
 	if (t->mount_fd >= 0)
 		close(t->mount_fd);
 	t->mount_fd = -1;
-	t->by_key = t->replaced = NULL;
+	t->by_id = t->by_key = NULL;
 	t->root = NULL;
 	t->lru_head = t->lru_tail = NULL;
 	g_mutex_clear(&t->lock);
@@ -286,6 +328,42 @@ static int is_same_object(const struct mmfs_inode *inode, int have_handle,
 	return inode->fd >= 0 || (have_handle && same_handle(inode, h));
 }
 
+static struct mmfs_inode *find_locked(struct mmfs_inode_table *t, uint64_t id)
+{
+	if (t->export_ids && id == t->root_handle_id)
+		return t->root;
+	return g_hash_table_lookup(t->by_id, &id);
+}
+
+/* The inode of the object (handle h if have) by its export id, or by key
+ * with counter ids; NULL if it is new, and then *id is its export id or 0.
+ * An inode of the same key that is another object stops being found by
+ * key. Table lock held. */
+static struct mmfs_inode *match_locked(struct mmfs_inode_table *t,
+				       const struct mmfs_inode_key *key,
+				       int have, const struct handle_buf *h,
+				       uint64_t *id)
+{
+	struct mmfs_inode *inode;
+
+	if (t->export_ids && have && is_export_handle(h)) {
+		*id = export_id(h);
+		return find_locked(t, *id);
+	}
+	*id = 0;
+	inode = g_hash_table_lookup(t->by_key, key);
+	if (inode && !is_same_object(inode, have, h)) {
+		/* the object it stood for vanished and its number was
+		 * reused: the kernel's old references keep the old inode
+		 * (and fail to reopen it), the name gets a new one */
+		g_hash_table_remove(t->by_key, &inode->key);
+		inode->keyed = 0;
+		mmfs_stat_add(&t->stats->stale_handles, 1);
+		inode = NULL;
+	}
+	return inode;
+}
+
 struct mmfs_inode *mmfs_inode_ref(struct mmfs_inode_table *t, int fd,
 				  const struct stat *st)
 {
@@ -293,26 +371,27 @@ struct mmfs_inode *mmfs_inode_ref(struct mmfs_inode_table *t, int fd,
 	struct mmfs_inode *inode;
 	struct handle_buf h;
 	int have, spare = fd;
+	uint64_t id;
 	struct victim victims[EVICT_BATCH];
 	unsigned int nv;
 
 	have = t->handles && st->st_dev == t->root->key.dev &&
 	       handle_of_fd(fd, &h) == 0;
 	mmfs_lock(&t->lock);
-	inode = g_hash_table_lookup(t->by_key, &key);
-	if (inode && !is_same_object(inode, have, &h)) {
-		/* the object it stood for vanished and its number was
-		 * reused: the kernel's old references keep the old inode
-		 * (and fail to reopen it), the name gets a new one */
-		g_hash_table_remove(t->by_key, &inode->key);
-		g_hash_table_add(t->replaced, inode);
-		inode->hashed = 0;
-		mmfs_stat_add(&t->stats->stale_handles, 1);
-		inode = NULL;
-	}
+	inode = match_locked(t, &key, have, &h, &id);
 	if (!inode) {
-		inode = inode_new(fd, st, have ? &h : NULL);
-		g_hash_table_insert(t->by_key, &inode->key, inode);
+		int exported = id != 0;
+
+		/* in export mode, counter ids have 0 where a handle's inode
+		 * number is (they wrap after 2^32 objects) */
+		if (!exported)
+			id = t->export_ids ? ++t->next_id << 32 : ++t->next_id;
+		inode = inode_new(id, fd, st, have ? &h : NULL);
+		if (!exported) {
+			g_hash_table_insert(t->by_key, &inode->key, inode);
+			inode->keyed = 1;
+		}
+		g_hash_table_add(t->by_id, inode);
 		mmfs_stat_add(&t->stats->inodes, 1);
 		mmfs_stat_add(&t->stats->inode_bytes,
 			      mmfs_inode_footprint(inode));
@@ -352,26 +431,36 @@ void mmfs_inode_forget(struct mmfs_inode_table *t, struct mmfs_inode *inode,
 /* Open the inode's object again from its handle: an O_PATH fd or -errno
  * (-ENOENT when it vanished). Once after running out of fds, half the
  * idle ones are closed and it is tried again. */
+/* open_by_handle_at for an O_PATH fd; out of fds, once more after
+ * closing half the idle ones. The fd or -errno. */
+static int open_handle(struct mmfs_inode_table *t, struct handle_buf *h)
+{
+	int fd, tries;
+
+	for (tries = 0;; tries++) {
+		fd = open_by_handle_at(t->mount_fd, &h->fh,
+				       O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+		if (tries > 0 || (errno != EMFILE && errno != ENFILE))
+			return -errno;
+		mmfs_inode_trim(t, t->fds / 2);
+	}
+}
+
 static int reopen(struct mmfs_inode_table *t, const struct mmfs_inode *inode)
 {
 	struct handle_buf h;
 	struct stat st;
-	int fd, tries;
+	int fd;
 
 	h.fh.handle_bytes = inode->handle_len;
 	h.fh.handle_type = inode->handle_type;
 	memcpy(h.fh.f_handle, inode->handle, inode->handle_len);
-	for (tries = 0;; tries++) {
-		fd = open_by_handle_at(t->mount_fd, &h.fh,
-				       O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd >= 0 || tries > 0 ||
-		    (errno != EMFILE && errno != ENFILE))
-			break;
-		mmfs_inode_trim(t, t->fds / 2);
-	}
-	if (fd == -1) {
-		if (errno != ESTALE)
-			return -errno;
+	fd = open_handle(t, &h);
+	if (fd < 0) {
+		if (fd != -ESTALE)
+			return fd;
 		mmfs_stat_add(&t->stats->stale_handles, 1);
 		return -ENOENT;
 	}
@@ -387,21 +476,21 @@ static int reopen(struct mmfs_inode_table *t, const struct mmfs_inode *inode)
 	return fd;
 }
 
-int mmfs_inode_use(struct mmfs_inode_table *t, struct mmfs_inode *inode)
+/* A use taken (table lock held): the inode's fd, or -1 to reopen. */
+static int use_locked(struct mmfs_inode_table *t, struct mmfs_inode *inode)
+{
+	if (inode->users++ == 0)
+		lru_unlink(t, inode);
+	return inode->fd;
+}
+
+/* The rest of a use whose fd was evicted: reopen it. */
+static int use_reopen(struct mmfs_inode_table *t, struct mmfs_inode *inode)
 {
 	int fd, spare = -1, gone = 0;
 	struct victim victims[EVICT_BATCH];
 	unsigned int nv = 0;
 
-	mmfs_lock(&t->lock);
-	if (inode->users++ == 0)
-		lru_unlink(t, inode);
-	fd = inode->fd;
-	mmfs_unlock(&t->lock);
-	if (fd >= 0) {
-		mmfs_stat_add(&t->stats->fd_cache_hits, 1);
-		return fd;
-	}
 	fd = reopen(t, inode); /* the use keeps the inode meanwhile */
 	mmfs_lock(&t->lock);
 	if (fd < 0) {
@@ -421,6 +510,114 @@ int mmfs_inode_use(struct mmfs_inode_table *t, struct mmfs_inode *inode)
 	close_all(victims, nv);
 	if (gone)
 		inode_free(t, inode);
+	return fd;
+}
+
+int mmfs_inode_use(struct mmfs_inode_table *t, struct mmfs_inode *inode)
+{
+	int fd;
+
+	mmfs_lock(&t->lock);
+	fd = use_locked(t, inode);
+	mmfs_unlock(&t->lock);
+	if (fd >= 0) {
+		mmfs_stat_add(&t->stats->fd_cache_hits, 1);
+		return fd;
+	}
+	return use_reopen(t, inode);
+}
+
+int mmfs_inode_use_id(struct mmfs_inode_table *t, uint64_t id,
+		      struct mmfs_inode **inode)
+{
+	int fd;
+
+	mmfs_lock(&t->lock);
+	*inode = find_locked(t, id);
+	fd = *inode ? use_locked(t, *inode) : -ESTALE;
+	mmfs_unlock(&t->lock);
+	if (fd >= 0) {
+		mmfs_stat_add(&t->stats->fd_cache_hits, 1);
+		return fd;
+	}
+	return *inode ? use_reopen(t, *inode) : fd;
+}
+
+struct mmfs_inode *mmfs_inode_find(struct mmfs_inode_table *t, uint64_t id)
+{
+	struct mmfs_inode *inode;
+
+	mmfs_lock(&t->lock);
+	inode = find_locked(t, id);
+	mmfs_unlock(&t->lock);
+	return inode;
+}
+
+uint32_t mmfs_inode_generation(const struct mmfs_inode_table *t,
+			       const struct mmfs_inode *inode)
+{
+	return t->export_ids && (uint32_t)inode->id ? inode->id >> 32 : 0;
+}
+
+/* Whether the directory behind fd is SOURCE's root or below it: 0 or
+ * -ESTALE. Walks "..", leaving SOURCE's filesystem or reaching a directory
+ * that is its own parent (the root of it all) means outside. */
+static int inside_source(const struct mmfs_inode_table *t, int fd)
+{
+	struct stat st;
+	struct mmfs_inode_key last = {0, 0};
+	int cur = fd, up, rc = -ESTALE, depth;
+
+	for (depth = 0; depth < PATH_MAX / 2 && fstat(cur, &st) == 0; depth++) {
+		if (st.st_dev == t->root->key.dev &&
+		    st.st_ino == t->root->key.ino) {
+			rc = 0;
+			break;
+		}
+		if (st.st_dev != t->root->key.dev ||
+		    (depth && st.st_ino == last.ino))
+			break;
+		last.dev = st.st_dev;
+		last.ino = st.st_ino;
+		up = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (cur != fd)
+			close(cur);
+		cur = up;
+		if (cur == -1)
+			break;
+	}
+	if (cur != fd && cur >= 0)
+		close(cur);
+	return rc;
+}
+
+int mmfs_inode_open_id(struct mmfs_inode_table *t, uint64_t id)
+{
+	struct handle_buf h;
+	struct stat st;
+	int fd, rc;
+
+	if (!t->export_ids || !(uint32_t)id)
+		return -ESTALE;
+	h.fh.handle_bytes = EXPORT_HANDLE_LEN;
+	h.fh.handle_type = EXPORT_HANDLE_TYPE;
+	memcpy(h.fh.f_handle, &id, sizeof(id));
+	fd = open_handle(t, &h);
+	if (fd < 0)
+		return fd == -EMFILE || fd == -ENFILE || fd == -ENOMEM
+			   ? fd
+			   : -ESTALE;
+	if (fstat(fd, &st) == -1 || st.st_dev != t->root->key.dev)
+		rc = -ESTALE;
+	else if (S_ISDIR(st.st_mode))
+		rc = inside_source(t, fd);
+	else
+		rc = t->whole_fs ? 0 : -ESTALE;
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	mmfs_stat_add(&t->stats->fd_reopens, 1);
 	return fd;
 }
 
@@ -474,7 +671,7 @@ unsigned int mmfs_inode_count(struct mmfs_inode_table *t)
 	unsigned int n;
 
 	mmfs_lock(&t->lock);
-	n = g_hash_table_size(t->by_key);
+	n = g_hash_table_size(t->by_id);
 	mmfs_unlock(&t->lock);
 	return n;
 }

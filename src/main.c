@@ -599,6 +599,7 @@ static int start_serving(struct mmfs_fs *fs, struct fuse_session *se,
 		mmfs_syncer_set_prepass(fs->syncer, flush_kernel_cache, NULL);
 		flush_before_stopping(se, mnt, &fs->stats);
 	}
+	mmfs_fs_log_fd_scheme(fs);
 	mmfs_log(LOG_INFO, "serving '%s' on '%s' (sync=%s)", source, mnt,
 		 mmfs_sync_mode_name(cfg->sync_mode));
 	/* the mount is live: requests queue until the loop serves them */

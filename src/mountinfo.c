@@ -57,6 +57,7 @@ static int parse_line(char *line, struct mmfs_mount_entry *e)
 		return -EINVAL;
 	e->mnt_id = g_ascii_strtoull(fields[0], NULL, 10);
 	e->dev = makedev(maj, min);
+	e->root = unescape(fields[3]);
 	e->mount_point = unescape(fields[4]);
 	e->fstype = unescape(fstype);
 	e->source = unescape(source);
@@ -110,6 +111,7 @@ int mmfs_mountinfo_of_dev(const char *table, dev_t dev,
 
 void mmfs_mount_entry_clear(struct mmfs_mount_entry *e)
 {
+	g_free(e->root);
 	g_free(e->mount_point);
 	g_free(e->fstype);
 	g_free(e->source);

@@ -40,8 +40,8 @@ static int open_child_once(struct mmfs_fs *fs, int dirfd, const char *name)
 	struct statx stx;
 	int fd;
 
-	/* The kernel never asks for these without export support; answering
-	 * ".." at the root would step outside SOURCE. */
+	/* Only lookups ask for these (see lookup_dots); answering ".." at
+	 * the root would step outside SOURCE. */
 	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return -EINVAL;
 	if (!fs->no_openat2) {
@@ -115,6 +115,49 @@ static void mmfs_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
 	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
 		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+	/* Node ids that outlive the kernel's cache: it may then look up "."
+	 * and ".." by node id to open a handle made through the mount. */
+	if (fs->inodes.export_ids && (conn->capable & FUSE_CAP_EXPORT_SUPPORT))
+		conn->want |= FUSE_CAP_EXPORT_SUPPORT;
+}
+
+/* Lookup of "." (the object a node id names, which the daemon may have
+ * forgotten) or ".." (a directory's parent; SOURCE's root is its own),
+ * which the kernel sends to open a file handle made through the mount. */
+static int lookup_dots(struct mmfs_fs *fs, fuse_ino_t ino, int dotdot,
+		       struct fuse_entry_param *e)
+{
+	struct mmfs_inode *inode;
+	int fd, rc;
+
+	mmfs_stat_add(&fs->stats.handle_lookups, 1);
+	fd = mmfs_inode_use_id(&fs->inodes, ino, &inode);
+	if (fd == -ESTALE && !dotdot)
+		fd = mmfs_inode_open_id(&fs->inodes, ino);
+	else if (fd >= 0) {
+		if (inode == fs->inodes.root || !dotdot)
+			rc = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		else if (!S_ISDIR(inode->type))
+			rc = -ENOTDIR;
+		else
+			rc = openat(fd, "..", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (rc == -1)
+			rc = -errno;
+		mmfs_inode_unuse(&fs->inodes, inode);
+		fd = rc;
+	}
+	if (fd < 0)
+		return fd;
+	rc = mmfs_fs_make_entry(fs, fd, e);
+	/* "." must be the object the id named; ".." of a directory other
+	 * than the root must be another, or it left SOURCE for the top of
+	 * it all */
+	if (rc == 0 &&
+	    (dotdot ? e->ino == ino && ino != FUSE_ROOT_ID : e->ino != ino)) {
+		mmfs_inode_forget(&fs->inodes, mmfs_fs_inode_of(fs, e->ino), 1);
+		rc = -ESTALE;
+	}
+	return rc;
 }
 
 static void mmfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -122,8 +165,15 @@ static void mmfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct mmfs_fs *fs = mmfs_fs_of(req);
 	struct fuse_entry_param e;
 	struct mmfs_inode *dir;
-	int dirfd = mmfs_fs_use_or_reply(req, parent, &dir), fd, rc;
+	int dirfd, fd, rc;
 
+	if (name[0] == '.' &&
+	    (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) {
+		rc = lookup_dots(fs, parent, name[1] == '.', &e);
+		reply_entry_or_err(req, rc, &e);
+		return;
+	}
+	dirfd = mmfs_fs_use_or_reply(req, parent, &dir);
 	if (dirfd < 0)
 		return;
 	fd = open_child(fs, dirfd, name);
@@ -132,10 +182,17 @@ static void mmfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	reply_entry_or_err(req, rc, &e);
 }
 
+static void forget_one(struct mmfs_fs *fs, fuse_ino_t ino, uint64_t nlookup)
+{
+	struct mmfs_inode *inode = mmfs_fs_inode_of(fs, ino);
+
+	if (inode)
+		mmfs_inode_forget(&fs->inodes, inode, nlookup);
+}
+
 static void mmfs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	mmfs_inode_forget(&mmfs_fs_of(req)->inodes, mmfs_fs_inode(req, ino),
-			  nlookup);
+	forget_one(mmfs_fs_of(req), ino, nlookup);
 	fuse_reply_none(req);
 }
 
@@ -146,9 +203,7 @@ static void mmfs_forget_multi(fuse_req_t req, size_t count,
 	size_t i;
 
 	for (i = 0; i < count; i++)
-		mmfs_inode_forget(&fs->inodes,
-				  mmfs_fs_inode(req, forgets[i].ino),
-				  forgets[i].nlookup);
+		forget_one(fs, forgets[i].ino, forgets[i].nlookup);
 	fuse_reply_none(req);
 }
 
@@ -558,8 +613,7 @@ static int add_entry(fuse_req_t req, struct dir_handle *d, int dirfd, char *p,
 		 : fuse_add_direntry(req, p, rem, name, &e.attr, next);
 	if (n > rem) {
 		if (added)
-			mmfs_inode_forget(&fs->inodes,
-					  mmfs_fs_inode(req, added), 1);
+			forget_one(fs, added, 1);
 		return 1;
 	}
 	*used = n;

@@ -3,7 +3,9 @@
  * handles, remembered files hold no fd while idle (a bounded cache does),
  * so a daemon limited to 1,024 fds serves 20,000 files exactly as the
  * native directory does; and a file replaced behind the mount is never
- * taken for another. */
+ * taken for another. Then handles made through the mount (what NFS and
+ * open_by_handle_at use): on an ext4 SOURCE they keep working after the
+ * kernel forgot the inode, and never reach outside SOURCE. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -168,6 +170,7 @@ static void both_unlink(const char *e)
 
 START_TEST(test_a_tree_twenty_times_the_fd_limit_behaves_as_native)
 {
+	uint64_t remembered = 0;
 	int peak = 0;
 	char to[32];
 
@@ -180,10 +183,15 @@ START_TEST(test_a_tree_twenty_times_the_fd_limit_behaves_as_native)
 	ck_assert_uint_eq(harness_stat(&m, "fd_cache_size"), DAEMON_NOFILE / 2);
 	/* the find of it all */
 	same_listings(&peak);
-	for (int d = 0; d < DIRS; d++)
+	for (int d = 0; d < DIRS; d++) {
 		for (int f = 0; f < PER_DIR; f++)
 			same_file(entry(d, f), &peak);
-	ck_assert_uint_ge(harness_stat(&m, "inodes"), DIRS * PER_DIR);
+		remembered = MAX(remembered, harness_stat(&m, "inodes"));
+	}
+	/* the kernel remembered far more files than the daemon may hold
+	 * fds (all of them, unless memory pressure or a drop_caches
+	 * elsewhere made it forget some meanwhile) */
+	ck_assert_uint_ge(remembered, 4 * DAEMON_NOFILE);
 	/* a mix of renames (across directories) and unlinks, walked again */
 	for (int d = 0; d < DIRS; d++)
 		for (int f = d % 7; f < PER_DIR; f += 7) {
@@ -240,6 +248,244 @@ START_TEST(test_handles_false_keeps_an_fd_per_remembered_file)
 }
 END_TEST
 
+/* ---- handles made through the mount ---- */
+
+struct fh {
+	struct file_handle h;
+	unsigned char room[MAX_HANDLE_SZ];
+};
+
+static void get_handle(const char *path, struct fh *fh)
+{
+	int mnt_id;
+
+	fh->h.handle_bytes = MAX_HANDLE_SZ;
+	ck_assert_msg(name_to_handle_at(AT_FDCWD, path, &fh->h, &mnt_id, 0) ==
+			  0,
+		      "name_to_handle_at %s: %s", path, strerror(errno));
+}
+
+/* open_by_handle_at on the filesystem mounted at dir: fd or -errno. */
+static int open_by(const char *dir, struct fh *fh, int flags)
+{
+	int mfd = open(dir, O_RDONLY | O_DIRECTORY), fd;
+
+	ck_assert(mfd >= 0);
+	fd = open_by_handle_at(mfd, &fh->h, flags);
+	if (fd == -1)
+		fd = -errno;
+	close(mfd);
+	return fd;
+}
+
+/* The whole content of fd (closed), as a string to g_free. */
+static char *read_all(int fd)
+{
+	char buf[256];
+	ssize_t n;
+
+	ck_assert_int_ge(fd, 0);
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	ck_assert_int_ge(n, 0);
+	return g_strndup(buf, (gsize)n);
+}
+
+/* Where fd is, as the kernel names it. */
+static const char *fd_path(int fd)
+{
+	static char buf[PATH_MAX];
+	ssize_t n;
+
+	n = readlink(P("/proc/self/fd", "%d", fd), buf, sizeof(buf) - 1);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* A fresh ext4 filesystem (an image in the test's directory) at dir. */
+static void loop_fs(const char *dir)
+{
+	const char *img = P(m.dir, "fs.img");
+	const char *mkfs[] = {"mkfs.ext4", "-q", "-F", img, NULL};
+	const char *mount[] = {"mount", "-o", "loop", img, dir, NULL};
+	char *out = NULL;
+	int fd = open(img, O_CREAT | O_WRONLY, 0600);
+
+	ck_assert(fd >= 0 && ftruncate(fd, 32 << 20) == 0);
+	close(fd);
+	ck_assert_msg(harness_run(&out, mkfs) == 0, "mkfs.ext4: %s", out);
+	g_free(out);
+	ck_assert_msg(harness_run(&out, mount) == 0, "mount: %s", out);
+	g_free(out);
+}
+
+/* Make the kernel forget every inode of the mount (dropping the dentry
+ * and inode caches) and wait until the daemon has let them go too. */
+static void forget_all(void)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < 100; i++) {
+		int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+
+		ck_assert(fd >= 0 && write(fd, "2", 1) == 1);
+		close(fd);
+		n = harness_stat(&m, "inodes");
+		if (n == 1)
+			return;
+		usleep(50 * 1000);
+	}
+	ck_abort_msg("the daemon still remembers %llu inodes",
+		     (unsigned long long)n);
+}
+
+static int same_handle(const struct fh *a, const struct fh *b)
+{
+	return a->h.handle_type == b->h.handle_type &&
+	       a->h.handle_bytes == b->h.handle_bytes &&
+	       memcmp(a->h.f_handle, b->h.f_handle, a->h.handle_bytes) == 0;
+}
+
+/* SOURCE a whole ext4 filesystem: d/f, its hard link d/e/link, moved
+ * and gone. */
+static void export_tree(void)
+{
+	loop_fs(m.src);
+	ck_assert(mkdir(P(m.src, "d"), 0755) == 0);
+	ck_assert(mkdir(P(m.src, "d/e"), 0755) == 0);
+	put_file(P(m.src, "d/f"), "hello", 5);
+	ck_assert(link(P(m.src, "d/f"), P(m.src, "d/e/link")) == 0);
+	put_file(P(m.src, "moved"), "moved", 5);
+	put_file(P(m.src, "gone"), "gone", 4);
+}
+
+START_TEST(test_handles_through_the_mount_outlive_the_kernels_cache)
+{
+	struct fh f, hard, dir, moved, gone, ngone;
+	char *s;
+	int fd;
+
+	if (!harness_need_root(__func__))
+		return;
+	export_tree();
+	harness_start_ok(&m, NULL);
+	ck_assert_uint_eq(harness_stat(&m, "export_ids"), 1);
+	get_handle(P(m.mnt, "d/f"), &f);
+	get_handle(P(m.mnt, "d/e/link"), &hard);
+	get_handle(P(m.mnt, "d/e"), &dir);
+	get_handle(P(m.mnt, "moved"), &moved);
+	get_handle(P(m.mnt, "gone"), &gone);
+	get_handle(P(m.src, "gone"), &ngone);
+	/* hard links across directories: one object, one handle */
+	ck_assert(same_handle(&f, &hard));
+
+	forget_all();
+	s = read_all(open_by(m.mnt, &f, O_RDONLY));
+	ck_assert_str_eq(s, "hello");
+	g_free(s);
+	fd = open_by(m.mnt, &dir, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_str_eq(fd_path(fd), P(m.mnt, "d/e"));
+	close(fd);
+	/* written through a handle, read by name */
+	fd = open_by(m.mnt, &f, O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(pwrite(fd, "J", 1, 0) == 1);
+	close(fd);
+	s = get_file(P(m.src, "d/f"), NULL);
+	ck_assert_str_eq(s, "Jello");
+	g_free(s);
+
+	/* renamed behind the mount and through it */
+	ck_assert(rename(P(m.src, "moved"), P(m.src, "d/moved2")) == 0);
+	ck_assert(rename(P(m.mnt, "d/f"), P(m.mnt, "d/e/f2")) == 0);
+	forget_all();
+	s = read_all(open_by(m.mnt, &moved, O_RDONLY));
+	ck_assert_str_eq(s, "moved");
+	g_free(s);
+	s = read_all(open_by(m.mnt, &hard, O_RDONLY));
+	ck_assert_str_eq(s, "Jello");
+	g_free(s);
+
+	/* removed behind the mount, its number free for the next file: as
+	 * natively, the handle is stale, never another file's */
+	ck_assert(unlink(P(m.src, "gone")) == 0);
+	put_file(P(m.src, "new"), "new", 3);
+	forget_all();
+	ck_assert_int_eq(open_by(m.src, &ngone, O_RDONLY), -ESTALE);
+	ck_assert_int_eq(open_by(m.mnt, &gone, O_RDONLY), -ESTALE);
+	ck_assert_uint_gt(harness_stat(&m, "handle_lookups"), 0);
+}
+END_TEST
+
+/* The handle the kernel makes through the mount for the object whose
+ * ext4 handle is native: node id (the ext4 handle's 8 bytes) and
+ * generation, as 32-bit words high, low, generation. */
+static void forge(struct fh *out, const struct fh *native)
+{
+	uint32_t w[2], fuse[3];
+
+	ck_assert_int_eq(native->h.handle_type, 1);
+	memcpy(w, native->h.f_handle, sizeof(w)); /* inode, generation */
+	fuse[0] = w[1];
+	fuse[1] = w[0];
+	fuse[2] = w[1];
+	out->h.handle_type = 0x81;
+	out->h.handle_bytes = sizeof(fuse);
+	memcpy(out->h.f_handle, fuse, sizeof(fuse));
+}
+
+START_TEST(test_handles_through_the_mount_never_reach_outside_source)
+{
+	char lo[PATH_MAX + 8], inside[PATH_MAX + 16];
+	struct fh dir, f, native, forged;
+	int fd;
+
+	if (!harness_need_root(__func__))
+		return;
+	snprintf(lo, sizeof(lo), "%s/lo", m.dir);
+	ck_assert(mkdir(lo, 0755) == 0);
+	loop_fs(lo);
+	snprintf(inside, sizeof(inside), "%s/inside", lo);
+	ck_assert(mkdir(inside, 0755) == 0);
+	ck_assert(mkdir(P(inside, "d"), 0755) == 0);
+	ck_assert(mkdir(P(lo, "outside"), 0755) == 0);
+	put_file(P(inside, "d/f"), "f", 1);
+	ck_assert_int_eq(harness_start(&m, inside, m.mnt, NULL), 0);
+	ck_assert_uint_eq(harness_stat(&m, "export_ids"), 1);
+	get_handle(P(m.mnt, "d"), &dir);
+	get_handle(P(m.mnt, "d/f"), &f);
+	/* the kernel's handle is the one forge makes */
+	get_handle(P(inside, "d"), &native);
+	forge(&forged, &native);
+	ck_assert(same_handle(&forged, &dir));
+	/* remembered, a file's handle works */
+	fd = open_by(m.mnt, &f, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+
+	forget_all();
+	fd = open_by(m.mnt, &dir, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_str_eq(fd_path(fd), P(m.mnt, "d"));
+	close(fd);
+	/* forgotten, a file's is refused: SOURCE is not its filesystem's
+	 * root, and a file cannot be walked up from to prove it is inside */
+	forget_all();
+	ck_assert_int_eq(open_by(m.mnt, &f, O_RDONLY), -ESTALE);
+	/* a directory of the same filesystem outside SOURCE: refused */
+	get_handle(P(lo, "outside"), &native);
+	forge(&forged, &native);
+	ck_assert_int_eq(open_by(m.mnt, &forged, O_RDONLY | O_DIRECTORY),
+			 -ESTALE);
+	get_handle(lo, &native);
+	forge(&forged, &native);
+	ck_assert_int_eq(open_by(m.mnt, &forged, O_RDONLY | O_DIRECTORY),
+			 -ESTALE);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("mount_fds");
@@ -255,6 +501,15 @@ int main(void)
 		       test_a_tree_twenty_times_the_fd_limit_behaves_as_native);
 	tcase_add_test(tc, test_the_fd_cache_is_half_the_limit_by_default);
 	tcase_add_test(tc, test_handles_false_keeps_an_fd_per_remembered_file);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("export");
+	tcase_add_checked_fixture(tc, harness_fixture_setup,
+				  harness_fixture_teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(
+	    tc, test_handles_through_the_mount_outlive_the_kernels_cache);
+	tcase_add_test(
+	    tc, test_handles_through_the_mount_never_reach_outside_source);
 	suite_add_tcase(s, tc);
 	failed = harness_run_suite(s);
 	harness_cleanup();

@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include <glib.h>
 
@@ -344,6 +347,9 @@ START_TEST(test_a_reused_number_with_another_handle_is_another_object)
 	if (!harness_need_root(__func__))
 		return;
 	cache_setup(&t, 1, 40);
+	/* as on a filesystem whose handles are not export ids (xfs, btrfs):
+	 * objects are found by number, checked by handle */
+	t.export_ids = 0;
 	old = ref_name(&t, "f0");
 	for (int i = 1; i < 40; i++) {
 		snprintf(name, sizeof(name), "f%d", i);
@@ -429,6 +435,116 @@ START_TEST(test_an_idle_inode_gives_up_its_map_with_its_fd)
 }
 END_TEST
 
+/* ---- export ids: node ids that are file handles ---- */
+
+/* The table's own cache on an ext4 dir must use export ids; elsewhere
+ * (a tmpfs /tmp, say) these tests have nothing to check. */
+static int export_setup(struct mmfs_inode_table *t, int n)
+{
+	struct statfs sfs;
+
+	if (!harness_need_root("export ids"))
+		return 0;
+	cache_setup(t, 1, n);
+	ck_assert(statfs(dir, &sfs) == 0);
+	if (sfs.f_type != EXT4_SUPER_MAGIC) {
+		fprintf(stderr, "SKIP: export ids: %s is not on ext4\n", dir);
+		cache_teardown(t, n);
+		return 0;
+	}
+	ck_assert_int_eq(t->export_ids, 1);
+	ck_assert_uint_eq(cstats.export_ids, 1);
+	return 1;
+}
+
+/* The export id of a path: its ext4 handle's 8 bytes. */
+static uint64_t export_id_of(const char *path)
+{
+	struct {
+		struct file_handle fh;
+		unsigned char room[MAX_HANDLE_SZ];
+	} h;
+	uint64_t id;
+	int mnt;
+
+	h.fh.handle_bytes = MAX_HANDLE_SZ;
+	ck_assert(name_to_handle_at(AT_FDCWD, path, &h.fh, &mnt, 0) == 0);
+	ck_assert_int_eq(h.fh.handle_type, 1);
+	ck_assert_uint_eq(h.fh.handle_bytes, 8);
+	memcpy(&id, h.fh.f_handle, sizeof(id));
+	return id;
+}
+
+START_TEST(test_export_ids_are_the_handles_and_name_objects_for_good)
+{
+	struct mmfs_inode_table t;
+	struct mmfs_inode *f, *inode;
+	uint64_t id;
+	struct stat st;
+	int fd;
+
+	if (!export_setup(&t, 2))
+		return;
+	f = ref_name(&t, "f0");
+	id = export_id_of(in_dir("f0"));
+	ck_assert_uint_eq(f->id, id);
+	ck_assert_uint_eq(mmfs_inode_generation(&t, f), id >> 32);
+	ck_assert_ptr_eq(mmfs_inode_find(&t, id), f);
+	/* hard links: one object, one id */
+	ck_assert_uint_eq(ref_name(&t, "a")->id, ref_name(&t, "hard")->id);
+	ck_assert_ptr_eq(mmfs_inode_find(&t, MMFS_INODE_ROOT_ID), t.root);
+	ck_assert_uint_eq(mmfs_inode_generation(&t, t.root), 0);
+	/* forgotten, the id still opens its object, when every object of
+	 * the filesystem is inside SOURCE */
+	mmfs_inode_forget(&t, f, 1);
+	ck_assert_ptr_null(mmfs_inode_find(&t, id));
+	ck_assert_int_eq(mmfs_inode_use_id(&t, id, &inode), -ESTALE);
+	ck_assert_int_eq(mmfs_inode_open_id(&t, id), -ESTALE);
+	t.whole_fs = 1;
+	fd = mmfs_inode_open_id(&t, id);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(fstat(fd, &st) == 0);
+	inode = mmfs_inode_ref(&t, fd, &st);
+	ck_assert_uint_eq(inode->id, id);
+	/* removed: stale, and never another object */
+	ck_assert(unlink(in_dir("f0")) == 0);
+	close(open(in_dir("f0"), O_CREAT | O_WRONLY, 0600));
+	ck_assert_uint_ne(export_id_of(in_dir("f0")), id);
+	mmfs_inode_forget(&t, inode, 1);
+	ck_assert_int_eq(mmfs_inode_open_id(&t, id), -ESTALE);
+	/* ids that are not handles never open anything */
+	ck_assert_int_eq(mmfs_inode_open_id(&t, 7ull << 32), -ESTALE);
+	cache_teardown(&t, 2);
+}
+END_TEST
+
+START_TEST(test_an_export_id_opens_directories_inside_source_only)
+{
+	struct mmfs_inode_table t;
+	char outside[PATH_MAX], *slash;
+	uint64_t id;
+	int fd;
+
+	if (!export_setup(&t, 1))
+		return;
+	ck_assert(mkdir(in_dir("sub"), 0755) == 0);
+	ck_assert(mkdir(in_dir("sub/deeper"), 0755) == 0);
+	id = export_id_of(in_dir("sub/deeper"));
+	fd = mmfs_inode_open_id(&t, id);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	/* the directory SOURCE is in: same filesystem, not inside */
+	snprintf(outside, sizeof(outside), "%s", dir);
+	slash = strrchr(outside, '/');
+	*slash = '\0';
+	ck_assert_int_eq(mmfs_inode_open_id(&t, export_id_of(outside)),
+			 -ESTALE);
+	ck_assert(rmdir(in_dir("sub/deeper")) == 0);
+	ck_assert(rmdir(in_dir("sub")) == 0);
+	cache_teardown(&t, 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("inode");
@@ -455,6 +571,13 @@ int main(void)
 	    tc, test_a_reused_number_with_another_handle_is_another_object);
 	tcase_add_test(tc, test_without_handles_every_inode_keeps_its_fd);
 	tcase_add_test(tc, test_an_idle_inode_gives_up_its_map_with_its_fd);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("export");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(
+	    tc, test_export_ids_are_the_handles_and_name_objects_for_good);
+	tcase_add_test(tc,
+		       test_an_export_id_opens_directories_inside_source_only);
 	suite_add_tcase(s, tc);
 	return harness_run_suite(s);
 }

@@ -37,7 +37,8 @@ static const char fixture[] =
     "/srv/data rw,user_id=0\n"
     "41 22 0:46 / /with\\040space rw - tmpfs my\\134src rw\n"
     "this line is not mountinfo at all\n"
-    "42 40 0:47 / /data rw - fuse.sshfs host:/x rw\n";
+    "42 40 0:47 / /data rw - fuse.sshfs host:/x rw\n"
+    "43 22 8:1 /srv/a\\040b /bound rw - ext4 /dev/sda1 rw\n";
 
 START_TEST(test_finds_mount_by_path)
 {
@@ -74,6 +75,11 @@ START_TEST(test_escapes_are_decoded)
 	write_table(fixture);
 	ck_assert_int_eq(mmfs_mountinfo_at(table, "/with space", &e), 0);
 	ck_assert_str_eq(e.source, "my\\src");
+	ck_assert_str_eq(e.root, "/");
+	mmfs_mount_entry_clear(&e);
+	/* a bind mount of a directory: its root is that directory */
+	ck_assert_int_eq(mmfs_mountinfo_at(table, "/bound", &e), 0);
+	ck_assert_str_eq(e.root, "/srv/a b");
 	mmfs_mount_entry_clear(&e);
 	remove_table();
 }

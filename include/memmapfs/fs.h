@@ -86,6 +86,10 @@ int mmfs_fs_init(struct mmfs_fs *fs, const struct mmfs_config *cfg,
 		 int source_fd);
 void mmfs_fs_destroy(struct mmfs_fs *fs);
 
+/* Say (once, at start, where the log goes by then) how remembered files
+ * hold their fds and how long handles made through the mount last. */
+void mmfs_fs_log_fd_scheme(const struct mmfs_fs *fs);
+
 /* --- shared by fs.c and io.c --- */
 
 static inline struct mmfs_fs *mmfs_fs_of(fuse_req_t req)
@@ -93,8 +97,10 @@ static inline struct mmfs_fs *mmfs_fs_of(fuse_req_t req)
 	return fuse_req_userdata(req);
 }
 
-/* The inode behind a FUSE node id (FUSE_ROOT_ID is the root). */
+/* The inode behind a FUSE node id (FUSE_ROOT_ID is the root), or NULL if
+ * the table does not know it. */
 struct mmfs_inode *mmfs_fs_inode(fuse_req_t req, fuse_ino_t ino);
+struct mmfs_inode *mmfs_fs_inode_of(struct mmfs_fs *fs, fuse_ino_t ino);
 
 /* The inode behind ino, with a use of its O_PATH fd taken (reopened from
  * its handle if it had been closed): returns the fd, valid until

@@ -11,6 +11,7 @@
 struct mmfs_mount_entry {
 	uint64_t mnt_id;   /* the kernel's mount ID (statx STATX_MNT_ID) */
 	dev_t dev;	   /* st_dev of files on this mount */
+	char *root;	   /* the directory of its filesystem mounted */
 	char *mount_point; /* unescaped */
 	char *fstype;	   /* e.g. "ext4", "fuse.memmapfs" */
 	char *source;	   /* unescaped mount source */

@@ -49,6 +49,11 @@
 		       "cache")                                                \
 	X(stale_handles, "files found vanished behind the mount by their "     \
 			 "handle")                                             \
+	X(export_ids, "1: node ids are file handles, so handles made "         \
+		      "through the mount outlive the kernel's cache (NFS "     \
+		      "export); 0: they do not")                               \
+	X(handle_lookups, "lookups of \".\" and \"..\" by node id (the "       \
+			  "kernel opening a handle made through the mount)")   \
 	X(direct_write_invalidations,                                          \
 	  "O_DIRECT writes whose range was "                                   \
 	  "dropped from the kernel's page cache before the reply")             \

@@ -13,7 +13,8 @@
 # -o OPTS. BENCH_PASSES overrides the number of passes, BENCH_COLD_PASSES
 # that of the cold reads (5; 1 in the quick run), which run first, each on
 # a fresh mount and only recorded if nothing of the file was resident.
-# BENCH_ONLY=cold runs the cold reads alone.
+# BENCH_ONLY=cold runs the cold reads alone, BENCH_ONLY=tree the big tree
+# (find -ls, du -s, daemon memory per entry) alone.
 #
 # Needs root (mounts, dropping the page cache). Installs fio, bindfs,
 # mergerfs and gnuplot itself; a system that cannot be had is skipped with
@@ -33,7 +34,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 "$TOP/scripts/deps.sh" fio bindfs mergerfs gnuplot-nox libfuse3-dev gcc e2fsprogs \
-	python3 tar
+	python3 tar attr
 env -u MAKEFLAGS -u SANITIZE make -s -C "$TOP" NODEPS=1 memmapfs >/dev/null
 
 B=$(mktemp -d /var/tmp/memmapfs-bench.XXXXXX)
@@ -49,6 +50,7 @@ trap cleanup EXIT INT TERM
 
 if [ "$QUICK" = quick ]; then
 	SIZE=64M SIZE_MB=64 RUNTIME=1 META_N=500 PASSES=1 COLD_PASSES=1
+	TREE_DIRS=20 TREE_PER=100
 	SYSTEMS="native memmapfs"
 else
 	# Figures on a shared VM drift by tens of percent from one minute to
@@ -56,6 +58,8 @@ else
 	# is compared with native's in the same pass, and the report gives
 	# the median and the spread.
 	SIZE=1G SIZE_MB=1024 RUNTIME=5 META_N=10000 PASSES=${BENCH_PASSES:-3}
+	# the big tree: 200,000 files, ten times a common fd limit
+	TREE_DIRS=200 TREE_PER=1000
 	COLD_PASSES=${BENCH_COLD_PASSES:-5}
 	SYSTEMS="native memmapfs memmapfs-best memmapfs-auto bindfs mergerfs passthrough_ll"
 fi
@@ -68,6 +72,7 @@ memmapfs:window=256K memmapfs:window=16M memmapfs:writeback"
 fi
 SYSTEMS=${BENCH_SYSTEMS:-$SYSTEMS}
 if [ "${BENCH_ONLY:-}" = cold ]; then PASSES=0; fi
+if [ "${BENCH_ONLY:-}" = tree ]; then COLD_PASSES=0; fi
 # memmapfs' best options for this machine, chosen by measurement (the
 # README's Performance section says what was tried and rejected), and
 # cache=auto, the default before cache=single (which caches data read
@@ -86,6 +91,7 @@ cat >"$OUT/machine.json" <<EOF
  "fs": "$(df --output=fstype /var/tmp | tail -1)",
  "size": "$SIZE", "runtime_s": $RUNTIME, "quick": "${QUICK:-no}",
  "passes": $PASSES, "cold_passes": $COLD_PASSES, "meta_n": $META_N,
+ "tree_files": $((TREE_DIRS * TREE_PER)),
  "systems": "$(echo $SYSTEMS)",
  "memmapfs_best": "$BEST_OPTS", "memmapfs_auto": "$AUTO_OPTS"}
 EOF
@@ -271,7 +277,7 @@ resident() {
 fresh_fs() { # system
 	img=$(wd "$1").img
 	if truncate -s 8G "$img" &&
-		mkfs.ext4 -q -F -N 200000 \
+		mkfs.ext4 -q -F -N 400000 \
 			-E lazy_itable_init=0,lazy_journal_init=0 "$img" &&
 		mount -o loop "$img" "$(wd "$1")/src" 2>"$B/loop.err"; then
 		return 0
@@ -376,6 +382,10 @@ rotated() {
 
 files_workloads() { # system
 	sys=$1
+	if [ "${BENCH_ONLY:-}" = tree ]; then
+		tree_workloads "$sys"
+		return 0
+	fi
 
 	# metadata
 	settle
@@ -411,6 +421,63 @@ print(d["create"], d["stat"], d["unlink"])')
 		record "$sys" tar-create "$(calc "$t2 - $t1")" s
 		record "$sys" rm-rf "$(calc "$t3 - $t2")" s
 	fi
+	settle
+	tree_workloads "$sys"
+}
+
+# The big tree, made behind the mount (how fast a system creates files is
+# the metadata run's business): TREE_DIRS directories of TREE_PER empty
+# files.
+make_tree() { # dir
+	$PY - "$1" "$TREE_DIRS" "$TREE_PER" <<'PYEOF'
+import os, sys
+top, nd, nf = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+os.mkdir(top)
+for d in range(nd):
+    p = os.path.join(top, "d%03d" % d)
+    os.mkdir(p)
+    for f in range(nf):
+        os.close(os.open(os.path.join(p, "f%04d" % f),
+                         os.O_CREAT | os.O_WRONLY, 0o644))
+PYEOF
+}
+
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
+
+# find -ls of the big tree from cold caches, then du -s of it: the time of
+# each, only if every entry was listed (a daemon out of fds lists fewer:
+# noted instead), and the daemon's memory growth per entry walked.
+tree_workloads() { # system
+	sys=$1 total=$((TREE_DIRS * TREE_PER + TREE_DIRS + 1))
+	make_tree "$S/tree"
+	drop_caches
+	r0=$(rss_kb "${PID:-none}") || r0=""
+	t0=$(date +%s.%N)
+	n=$(find "$DIR/tree" -ls 2>"$B/find.err" | wc -l)
+	t1=$(date +%s.%N)
+	du -s "$DIR/tree" >"$B/du.out" 2>"$B/du.err" && du_ok=1 || du_ok=0
+	t2=$(date +%s.%N)
+	if [ "$n" -eq "$total" ] && [ ! -s "$B/find.err" ]; then
+		record "$sys" tree-find "$(calc "$t1 - $t0")" s
+	else
+		note "$sys" "find -ls listed $n of $total entries: $(head -c 150 "$B/find.err" | tr '\n"' '  ')"
+	fi
+	if [ "$du_ok" = 1 ] && [ ! -s "$B/du.err" ]; then
+		record "$sys" tree-du "$(calc "$t2 - $t1")" s
+	else
+		note "$sys" "du -s failed: $(head -c 150 "$B/du.err" | tr '\n"' '  ')"
+	fi
+	if [ -n "$r0" ] && r1=$(rss_kb "$PID"); then
+		record "$sys" rss-per-entry "$(calc "($r1 - $r0) * 1024 / $total")" B
+	fi
+	case $sys in memmapfs*)
+		st=$(getfattr -n user.memmapfs.stats --only-values "$DIR" 2>/dev/null) &&
+			record "$sys" inode-bytes "$(echo "$st" | $PY -c '
+import json, sys
+d = json.load(sys.stdin)
+print(d["inode_bytes"] / max(d["inodes"], 1))')" B
+	esac
+	rm -rf "$S/tree"
 }
 
 echo "bench: $SYSTEMS; files of $SIZE, $RUNTIME s a timed run; tarball ${TAR_MB} MB; $PASSES pass(es), $COLD_PASSES of cold reads"
@@ -425,7 +492,7 @@ done
 for PASS in $(seq "$PASSES"); do
 for sys in $(rotated $(((PASS - 1) % NSYS)) $SYSTEMS); do
 	echo "== pass $PASS: $sys"
-	if start "$sys"; then
+	if [ "${BENCH_ONLY:-}" != tree ] && start "$sys"; then
 		workloads "$sys"
 		stop "$sys"
 	fi

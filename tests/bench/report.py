@@ -25,6 +25,13 @@ WORKLOADS = [
     ("tar-extract", "tar x of /usr/include (time)"),
     ("tar-create", "tar c of it back (time)"),
     ("rm-rf", "rm -rf of it (time)"),
+    ("tree-find", "find -ls of the big tree, cold (time)"),
+    ("tree-du", "du -s of it after (time)"),
+]
+# not speeds, shown apart: bytes of daemon memory per entry walked
+MEMORY = [
+    ("rss-per-entry", "daemon RSS growth per entry of the big tree walked"),
+    ("inode-bytes", "memmapfs' own count: inode_bytes / inodes"),
 ]
 # measured in passes of their own, each on a fresh mount and only if
 # nothing of the file was resident (bench.sh)
@@ -125,6 +132,8 @@ for w, title in WORKLOADS:
     unit = next(val[(s, w)]["unit"] for s in systems if (s, w) in val)
     if w == "create" and "meta_n" in machine:
         title = f"create ({machine['meta_n']:,} files)"
+    if w == "tree-find" and "tree_files" in machine:
+        title = f"find -ls of {machine['tree_files']:,} files, cold (time)"
     cells = []
     results["workloads"][w] = {}
     for s in systems:
@@ -177,6 +186,18 @@ if r:
                  "(fincore).")
 
 # targets
+mem_systems = [s for s in systems
+               if any((s, w) in val for w, _ in MEMORY)]
+if mem_systems:
+    lines += ["", "| daemon memory, bytes | " + " | ".join(mem_systems) + " |",
+              "| --- |" + " --- |" * len(mem_systems)]
+    for w, title in MEMORY:
+        if any((s, w) in val for s in mem_systems):
+            lines.append(f"| {title} | " + " | ".join(
+                fmt(val[(s, w)]["value"]) if (s, w) in val else "-"
+                for s in mem_systems) + " |")
+            results.setdefault("memory", {})[w] = {
+                s: val[(s, w)]["value"] for s in mem_systems if (s, w) in val}
 lines += ["", "| target | wanted | measured | |", "| --- | --- | --- | --- |"]
 for w, s, want in TARGETS:
     q = ratio(s, w)
@@ -193,6 +214,11 @@ for s in ("memmapfs", "memmapfs-auto", "memmapfs-single"):
         met = "met" if r["value"] <= 1.2 else "**missed**"
         lines.append(f"| page cache per GiB read ({s}) | <= 1.20 | "
                      f"{r['value']:.2f} | {met} |")
+    r = val.get((s, "rss-per-entry"))
+    if r and r["value"] is not None:
+        met = "met" if r["value"] <= 200 else "**missed**"
+        lines.append(f"| daemon memory per entry walked ({s}), bytes | "
+                     f"<= 200 | {r['value']:.0f} | {met} |")
 
 
 def cpu_per_gib(s):
