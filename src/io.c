@@ -758,7 +758,7 @@ void mmfs_io_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
 		mmfs_stat_add(&fs->stats.write_requests_fd, 1);
 		if (n > 0) {
 			rc = mmfs_sync_after_fd_write(fs->syncer, map, h->fd,
-						      h->flags);
+						      h->flags, (size_t)n);
 			if (rc)
 				n = rc;
 		}
@@ -879,7 +879,7 @@ void mmfs_io_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 		int rc = mmfs_sync_after_fd_write(
 		    mmfs_fs_of(req)->syncer,
 		    handle_map(mmfs_fs_of(req), handle_of(fi_out)),
-		    handle_of(fi_out)->fd, handle_of(fi_out)->flags);
+		    handle_of(fi_out)->fd, handle_of(fi_out)->flags, (size_t)n);
 		if (rc) {
 			fuse_reply_err(req, -rc);
 			return;

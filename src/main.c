@@ -24,6 +24,7 @@
 #include "memmapfs/fs.h"
 #include "memmapfs/fuselog.h"
 #include "memmapfs/log.h"
+#include "memmapfs/initshim.h"
 #include "memmapfs/mountinfo.h"
 #include "memmapfs/ns.h"
 #include "memmapfs/stats.h"
@@ -707,6 +708,12 @@ int main(int argc, char *argv[])
 		goto out_session;
 	if (mount_session(se, mnt) != 0)
 		goto out_signals;
+	/* MAP_SHARED on direct-I/O files (sync=immediate under -o
+	 * writeback), which libfuse 3.14 cannot ask the kernel for */
+	if (mmfs_init_shim_install(se, MMFS_INIT_DIRECT_IO_ALLOW_MMAP) != 0)
+		mmfs_log(LOG_WARNING, "cannot install the INIT shim: files "
+				      "with direct I/O cannot be mapped "
+				      "shared");
 	note_own_mount(&fs, mnt);
 	if (start_serving(&fs, se, &cfg, source, mnt) == 0)
 		ret = loop_result(run_loop(se, &cfg));

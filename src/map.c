@@ -557,8 +557,10 @@ static void map_destroy(struct mmfs_map *map)
 
 	drop_windows(map, 0, 1, 1);
 	g_warn_if_fail(g_hash_table_size(map->windows) == 0);
-	if (map->fd_dirty && map->policy.evict_sync && fdatasync(map->fd) == -1)
+	if (map->fd_dirty && map->policy.evict_sync &&
+	    mmfs_eng_fdatasync(eng, map->fd, map->fd_dirty) != 0)
 		mmfs_log(LOG_ERR, "%s: sync failed: %m", map->label);
+	mmfs_stat_sub(&eng->stats->dirty_bytes, map->fd_dirty);
 	g_hash_table_destroy(map->windows);
 	g_cond_clear(&map->changed);
 	g_mutex_clear(&map->lock);
@@ -1020,28 +1022,11 @@ static ssize_t write_fallback(struct mmfs_map *map, const void *buf,
 
 	if (n > 0) {
 		if (flags & MMFS_WRITE_SYNC)
-			rc = fdatasync(map->fd) == -1 ? -errno : 0;
+			rc = mmfs_eng_fdatasync(map->eng, map->fd, (size_t)n);
 		else
-			mmfs_map_note_fd_write(map);
+			mmfs_map_note_fd_write(map, (size_t)n);
 	}
 	return rc ? rc : n;
-}
-
-/* A write to end past the file's end: reserve the blocks now (a store into
- * a page the disk has no room for would be a SIGBUS, not ENOSPC) and set
- * the new size. 0, -EOPNOTSUPP (no fallocate here: write by fd) or
- * -errno. */
-static int extend_for_write(struct mmfs_map *map, off_t off, size_t size)
-{
-	off_t end = off + (off_t)size;
-
-	if (fallocate(map->fd, 0, off, (off_t)size) == -1)
-		return errno == ENOSYS ? -EOPNOTSUPP : -errno;
-	mmfs_lock(&map->lock);
-	if (end > map->size)
-		set_size(map, end);
-	mmfs_unlock(&map->lock);
-	return 0;
 }
 
 /* Copy buf into the pinned windows p (covering [off, off + size)). Pages not
@@ -1117,13 +1102,16 @@ ssize_t mmfs_map_write(struct mmfs_map *map, const void *buf, size_t size,
 		return -EBADF;
 	if (size == 0)
 		return 0;
-	if (off + (off_t)size > mmfs_map_size(map)) {
-		rc = extend_for_write(map, off, size);
-		if (rc == -EOPNOTSUPP)
-			return write_fallback(map, buf, size, off, flags);
-		if (rc)
-			return rc;
-	}
+	/* A write past the end goes by fd, as a native write: the
+	 * filesystem then makes the new size durable only with the data
+	 * (ext4's and xfs' ordered writeback), so that a power cut never
+	 * leaves the file longer than what reached the disk, with zeros (a
+	 * size set first, for the mapping to store into, would be committed
+	 * by the next journal commit without the data). Room on the disk is
+	 * reserved by the write itself: a full disk is ENOSPC, never a
+	 * SIGBUS. */
+	if (off + (off_t)size > mmfs_map_size(map))
+		return write_fallback(map, buf, size, off, flags);
 	rc = mmfs_map_pin(map, off, size, &p);
 	if (rc == -ENOMEM) {
 		mmfs_stat_add(&map->eng->stats->budget_fallbacks, 1);
@@ -1132,7 +1120,7 @@ ssize_t mmfs_map_write(struct mmfs_map *map, const void *buf, size_t size,
 	if (rc)
 		return rc;
 	if (p.bytes < size) {
-		/* truncated behind us since the fallocate */
+		/* truncated behind us since the size was read */
 		mmfs_map_unpin(&p);
 		return write_fallback(map, buf, size, off, flags);
 	}

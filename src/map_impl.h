@@ -79,13 +79,13 @@ struct mmfs_map {
 	 * of the old one: those of the new one see its size). Map lock. */
 	unsigned int epoch;
 	int readers[2];
-	gint64 mtime_stamp;  /* atomic: coarse ns of our last mtime update */
-	int refs;	     /* atomic: the owner, plus sync passes at work */
-	GQueue dirty;	     /* dirty windows; map lock */
-	int fd_dirty;	     /* written by pwrite since last synced; map lock */
-	int sync_error;	     /* first failed sync, for the next fsync/close */
-	GList engine_link;   /* in eng->dirty_maps; engine lock */
-	int on_engine_dirty; /* engine lock */
+	gint64 mtime_stamp; /* atomic: coarse ns of our last mtime update */
+	int refs;	    /* atomic: the owner, plus sync passes at work */
+	GQueue dirty;	    /* dirty windows; map lock */
+	size_t fd_dirty;    /* bytes written by pwrite since synced; map lock */
+	int sync_error;	    /* first failed sync, for the next fsync/close */
+	GList engine_link;  /* in eng->dirty_maps; engine lock */
+	int on_engine_dirty;	       /* engine lock */
 	struct mmfs_map_policy policy; /* map lock */
 };
 
@@ -96,6 +96,9 @@ void mmfs_eng_map_unref(struct mmfs_map *map);
 
 /* msync [addr, addr+len), widened to whole pages. 0 or -errno. */
 int mmfs_eng_sync_range(struct mmfs_engine *eng, char *addr, size_t len);
+/* fdatasync(fd) for len bytes written by pwrite: 0 or -errno, counted in
+ * bytes_synced (or sync_errors). */
+int mmfs_eng_fdatasync(struct mmfs_engine *eng, int fd, size_t len);
 
 /* Remember the first sync failure of a map until someone reports it. */
 void mmfs_eng_note_sync_error(struct mmfs_map *map, int err);

@@ -41,6 +41,16 @@ int mmfs_eng_sync_range(struct mmfs_engine *eng, char *addr, size_t len)
 	return 0;
 }
 
+int mmfs_eng_fdatasync(struct mmfs_engine *eng, int fd, size_t len)
+{
+	if (fdatasync(fd) == -1) {
+		mmfs_stat_add(&eng->stats->sync_errors, 1);
+		return -errno;
+	}
+	mmfs_stat_add(&eng->stats->bytes_synced, len);
+	return 0;
+}
+
 /* Remember the first sync failure of a map until someone reports it. */
 void mmfs_eng_note_sync_error(struct mmfs_map *map, int err)
 {
@@ -109,14 +119,17 @@ size_t mmfs_eng_take_dirty(struct mmfs_map *map, struct mmfs_window *w,
 	return len;
 }
 
-void mmfs_map_note_fd_write(struct mmfs_map *map)
+void mmfs_map_note_fd_write(struct mmfs_map *map, size_t bytes)
 {
 	int first;
 
+	if (!bytes)
+		return;
 	mmfs_lock(&map->lock);
 	first = !map->fd_dirty;
-	map->fd_dirty = 1;
+	map->fd_dirty += bytes;
 	mmfs_unlock(&map->lock);
+	mmfs_stat_add(&map->eng->stats->dirty_bytes, bytes);
 	if (first)
 		mmfs_eng_note_dirty(map);
 }
@@ -139,10 +152,10 @@ struct pending {
 };
 
 /* Take every dirty range of map (pinning the windows) into *out, and
- * whether pwrite left the file dirty. */
-static int take_map_dirty(struct mmfs_map *map, GArray *out)
+ * how many bytes pwrite left dirty. */
+static size_t take_map_dirty(struct mmfs_map *map, GArray *out)
 {
-	int fd_dirty;
+	size_t fd_dirty;
 
 	mmfs_lock(&map->lock);
 	while (!g_queue_is_empty(&map->dirty)) {
@@ -161,7 +174,7 @@ static int take_map_dirty(struct mmfs_map *map, GArray *out)
 
 /* msync what was taken; returns the first error (and notes it on the
  * map for its next fsync or close). */
-static int sync_pending(struct mmfs_map *map, GArray *todo, int fd_dirty,
+static int sync_pending(struct mmfs_map *map, GArray *todo, size_t fd_dirty,
 			uint64_t *bytes)
 {
 	int first = 0, rc;
@@ -178,8 +191,14 @@ static int sync_pending(struct mmfs_map *map, GArray *todo, int fd_dirty,
 		if (!rc && bytes)
 			*bytes += pd->len;
 	}
-	if (fd_dirty && fdatasync(map->fd) == -1 && !first)
-		first = -errno;
+	if (fd_dirty) {
+		rc = mmfs_eng_fdatasync(map->eng, map->fd, fd_dirty);
+		mmfs_stat_sub(&map->eng->stats->dirty_bytes, fd_dirty);
+		if (rc && !first)
+			first = rc;
+		if (!rc && bytes)
+			*bytes += fd_dirty;
+	}
 	if (first)
 		mmfs_eng_note_sync_error(map, first);
 	return first;
@@ -188,7 +207,7 @@ static int sync_pending(struct mmfs_map *map, GArray *todo, int fd_dirty,
 int mmfs_map_sync(struct mmfs_map *map, uint64_t *bytes)
 {
 	GArray *todo = g_array_new(FALSE, FALSE, sizeof(struct pending));
-	int fd_dirty = take_map_dirty(map, todo);
+	size_t fd_dirty = take_map_dirty(map, todo);
 	int rc = sync_pending(map, todo, fd_dirty, bytes);
 
 	g_array_free(todo, TRUE);
@@ -200,7 +219,8 @@ int mmfs_engine_sync_all(struct mmfs_engine *eng, int periodic_only,
 {
 	GPtrArray *maps = g_ptr_array_new();
 	GArray **todo;
-	int *fd_dirty, first = 0, rc;
+	size_t *fd_dirty;
+	int first = 0, rc;
 
 	/* Take the list of maps with something to sync, holding a
 	 * reference on each so none is freed under us. */
@@ -224,7 +244,7 @@ int mmfs_engine_sync_all(struct mmfs_engine *eng, int periodic_only,
 	/* Two phases: start writeback of every range first, so the disk
 	 * works on all of them at once, then wait for each. */
 	todo = g_new0(GArray *, maps->len ? maps->len : 1);
-	fd_dirty = g_new0(int, maps->len ? maps->len : 1);
+	fd_dirty = g_new0(size_t, maps->len ? maps->len : 1);
 	for (guint i = 0; i < maps->len; i++) {
 		struct mmfs_map *map = maps->pdata[i];
 

@@ -94,16 +94,20 @@ static gpointer periodic(gpointer data)
 {
 	struct mmfs_syncer *s = data;
 
+	gint64 deadline = g_get_monotonic_time() + s->interval_us;
+
 	mmfs_lock(&s->lock);
 	while (!s->stopping) {
-		gint64 deadline = g_get_monotonic_time() + s->interval_us;
-
 		/* FALSE: the interval is up */
 		while (!s->stopping &&
 		       mmfs_cond_wait_until(&s->wake, &s->lock, deadline))
 			;
 		if (s->stopping)
 			break;
+		/* passes start one interval apart (at once after a pass
+		 * longer than that): a write that just missed a pass is in
+		 * the next, over within one interval plus one pass */
+		deadline = g_get_monotonic_time() + s->interval_us;
 		mmfs_unlock(&s->lock);
 		if (s->prepass)
 			s->prepass(s->prepass_arg);
@@ -222,7 +226,7 @@ int mmfs_sync_write_flags(const struct mmfs_syncer *s, struct mmfs_map *map,
 }
 
 int mmfs_sync_after_fd_write(struct mmfs_syncer *s, struct mmfs_map *map,
-			     int fd, int open_flags)
+			     int fd, int open_flags, size_t bytes)
 {
 	if (wants_sync_now(s, map, open_flags) || !map)
 		/* an fd of its own: O_SYNC's metadata comes with fsync */
@@ -230,7 +234,7 @@ int mmfs_sync_after_fd_write(struct mmfs_syncer *s, struct mmfs_map *map,
 							: fdatasync(fd)) == -1
 			   ? -errno
 			   : 0;
-	mmfs_map_note_fd_write(map);
+	mmfs_map_note_fd_write(map, bytes);
 	return 0;
 }
 

@@ -448,10 +448,13 @@ START_TEST(test_writes_by_fd_are_tracked_too)
 	mmfs_sync_configure(s, map, mmfs_syncer_mode(s));
 	ck_assert(pwrite(mmfs_map_fd(map), "x", 1, 0) == 1);
 	ck_assert_int_eq(mmfs_sync_after_fd_write(s, map, mmfs_map_fd(map),
-						  O_WRONLY | O_APPEND),
+						  O_WRONLY | O_APPEND, 1),
 			 0);
+	ck_assert_uint_eq(stats.dirty_bytes, 1);
 	ck_assert_int_eq(mmfs_engine_sync_all(eng, 0, &bytes, &files), 0);
 	ck_assert_uint_eq(files, 1); /* fdatasync'ed by the pass */
+	ck_assert_uint_eq(bytes, 1);
+	ck_assert_uint_eq(stats.dirty_bytes, 0);
 	mmfs_map_close(map);
 	mmfs_syncer_shutdown(s, &bytes, &files);
 }

@@ -149,9 +149,10 @@ void mmfs_map_pageout_read(struct mmfs_pinned *p);
 ssize_t mmfs_map_write(struct mmfs_map *map, const void *buf, size_t size,
 		       off_t off, int flags);
 
-/* Data was written to the file by other means (pwrite on another fd):
- * the next sync of this map must fdatasync it. */
-void mmfs_map_note_fd_write(struct mmfs_map *map);
+/* bytes of data were written to the file by other means (pwrite on
+ * another fd): the next sync of this map must fdatasync it; they count in
+ * dirty_bytes until then. */
+void mmfs_map_note_fd_write(struct mmfs_map *map, size_t bytes);
 
 /* msync (MS_SYNC) every dirty range of the map, and fdatasync if it was
  * written by pwrite. Adds the bytes synced to *bytes (may be NULL).

@@ -91,7 +91,7 @@ int mmfs_sync_write_flags(const struct mmfs_syncer *s, struct mmfs_map *map,
  * O_SYNC/O_DSYNC handles sync now, others note the file as dirty.
  * Returns 0 or -errno. */
 int mmfs_sync_after_fd_write(struct mmfs_syncer *s, struct mmfs_map *map,
-			     int fd, int open_flags);
+			     int fd, int open_flags, size_t bytes);
 
 /* Closing (FUSE flush of) a handle: in close mode, a handle that wrote
  * syncs its file first. In every mode, a sync error noted since the last
