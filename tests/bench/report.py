@@ -161,9 +161,9 @@ lines += ["", "Ratios (bold) are speed relative to native in the same pass: "
           "figures are medians and the range after the bold ratio is the "
           "lowest and highest ratio of the passes.", ""]
 
-# daemon CPU per GiB, page cache per GiB read
-lines += ["| per GiB | " + " | ".join(s for s in systems if s != "native")
-          + " |", "| --- |" + " --- |" * (len(systems) - 1)]
+# daemon CPU per GiB, page cache per GiB read (left out when no system has
+# a figure, as in a BENCH_ONLY=tree run)
+gib_rows = []
 for w, what in (("seqread-cold", "daemon CPU s per GiB, cold read"),
                 ("seqwrite", "daemon CPU s per GiB, write")):
     cells = []
@@ -173,13 +173,18 @@ for w, what in (("seqread-cold", "daemon CPU s per GiB, cold read"),
             cells.append(f"{r['cpu_s'] / (r['bytes'] / 2**30):.2f}")
         else:
             cells.append("-")
-    lines.append(f"| {what} | " + " | ".join(cells) + " |")
+    gib_rows.append((what, cells))
 cells = []
 for s in systems[1:]:
     r = val.get((s, "page-cache"))
     cells.append(f"{r['value']:.2f}" if r else "-")
-lines.append("| page cache GiB per GiB read (cold; mount file + backing "
-             "file, fincore) | " + " | ".join(cells) + " |")
+gib_rows.append(("page cache GiB per GiB read (cold; mount file + backing "
+                 "file, fincore)", cells))
+if any(c != "-" for _, cells in gib_rows for c in cells):
+    lines += ["| per GiB | " + " | ".join(s for s in systems if s != "native")
+              + " |", "| --- |" + " --- |" * (len(systems) - 1)]
+    lines += [f"| {what} | " + " | ".join(cells) + " |"
+              for what, cells in gib_rows]
 r = val.get(("native", "page-cache"))
 if r:
     lines.append(f"\nNative: page cache {r['value']:.2f} GiB per GiB read "
