@@ -248,6 +248,100 @@ START_TEST(test_handles_false_keeps_an_fd_per_remembered_file)
 }
 END_TEST
 
+/* Both twins: SOURCE's name (and native's) replaced by a new file. */
+static void replace_behind(const char *name, const char *data)
+{
+	ck_assert(unlink(P(m.src, "%s", name)) == 0);
+	ck_assert(unlink(P(m.native, "%s", name)) == 0);
+	put_file(P(m.src, "%s", name), data, strlen(data));
+	put_file(P(m.native, "%s", name), data, strlen(data));
+}
+
+/* In both twins: r000..r199 holding "old NNN", and a/x hard-linked as
+ * b/y. */
+static void make_replace_tree(void)
+{
+	char data[32];
+
+	for (int i = 0; i < 200; i++) {
+		snprintf(data, sizeof(data), "old %03d", i);
+		put_file(P(m.src, "r%03d", i), data, strlen(data));
+		put_file(P(m.native, "r%03d", i), data, strlen(data));
+	}
+	for (int t = 0; t < 2; t++) {
+		const char *base = t ? m.native : m.src;
+
+		ck_assert(mkdir(P(base, "a"), 0755) == 0 &&
+			  mkdir(P(base, "b"), 0755) == 0);
+		put_file(P(base, "a/x"), "linked", 6);
+		ck_assert(link(P(base, "a/x"), P(base, "b/y")) == 0);
+	}
+}
+
+/* Files removed and made again in SOURCE while the daemon remembers them
+ * with their fds evicted (ext4 hands the freed numbers out again): every
+ * name reads what native reads, a file opened before keeps its own data,
+ * and hard links across directories stay one file. */
+START_TEST(test_files_replaced_behind_the_mount_are_never_taken_for_others)
+{
+	char data[32], *a, *b;
+	int held[3];
+
+	if (!harness_need_root(__func__))
+		return;
+	make_replace_tree();
+	harness_start_ok(&m, "fd_cache=16,timeout=2");
+	for (int i = 0; i < 200; i++)
+		g_free(get_file(P(m.mnt, "r%03d", i), NULL));
+	for (int k = 0; k < 3; k++) {
+		held[k] = open(P(m.mnt, "r%03d", k * 4), O_RDONLY);
+		ck_assert(held[k] >= 0);
+	}
+	for (int i = 0; i < 200; i += 4) {
+		snprintf(data, sizeof(data), "new %03d", i);
+		replace_behind(P("", "r%03d", i) + 1, data);
+	}
+	usleep(2200 * 1000); /* the kernel's entries expire: names again */
+	compare_trees(m.native, m.mnt);
+	/* their fds evicted, the new files are reopened by their handles
+	 * (the kernel still has their entries), never by the old ones */
+	for (int i = 1; i < 200; i += 4)
+		g_free(get_file(P(m.mnt, "r%03d", i), NULL));
+	for (int i = 0; i < 200; i += 4) {
+		char *got = get_file(P(m.mnt, "r%03d", i), NULL);
+
+		snprintf(data, sizeof(data), "new %03d", i);
+		ck_assert_str_eq(got, data);
+		g_free(got);
+	}
+	for (int i = 0; i < 200; i++) {
+		struct stat sm, ss;
+
+		ck_assert(stat(P(m.mnt, "r%03d", i), &sm) == 0);
+		ck_assert(stat(P(m.src, "r%03d", i), &ss) == 0);
+		ck_assert_uint_eq(sm.st_ino, ss.st_ino);
+	}
+	for (int k = 0; k < 3; k++) { /* as natively: the old file's data */
+		ck_assert(pread(held[k], data, sizeof(data), 0) == 7);
+		snprintf(data + 8, 8, "%03d", k * 4);
+		ck_assert(memcmp(data, "old ", 4) == 0 &&
+			  memcmp(data + 4, data + 8, 3) == 0);
+		close(held[k]);
+	}
+	/* hard links across directories, with fds evicted meanwhile */
+	put_file(P(m.mnt, "a/x"), "through", 7);
+	for (int i = 1; i < 200; i += 4)
+		g_free(get_file(P(m.mnt, "r%03d", i), NULL));
+	a = get_file(P(m.mnt, "b/y"), NULL);
+	ck_assert_str_eq(a, "through");
+	b = get_file(P(m.src, "b/y"), NULL);
+	ck_assert_str_eq(b, "through");
+	g_free(a);
+	g_free(b);
+	ck_assert_uint_le(harness_stat(&m, "fds_held"), 16 + 4);
+}
+END_TEST
+
 /* ---- handles made through the mount ---- */
 
 struct fh {
@@ -501,6 +595,9 @@ int main(void)
 		       test_a_tree_twenty_times_the_fd_limit_behaves_as_native);
 	tcase_add_test(tc, test_the_fd_cache_is_half_the_limit_by_default);
 	tcase_add_test(tc, test_handles_false_keeps_an_fd_per_remembered_file);
+	tcase_add_test(
+	    tc,
+	    test_files_replaced_behind_the_mount_are_never_taken_for_others);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("export");
 	tcase_add_checked_fixture(tc, harness_fixture_setup,

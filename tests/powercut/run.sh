@@ -38,7 +38,9 @@ fi
 [ -x "$BIN" ] || { echo "powercut: no daemon at $BIN" >&2; exit 1; }
 
 B=$(mktemp -d /var/tmp/memmapfs-powercut.XXXXXX)
+KIDS="" # every daemon and cutdev started, killed at the end whatever happened
 cleanup() {
+	for p in $KIDS; do kill -9 "$p" 2>/dev/null || true; done
 	for m in "$B"/*/mnt "$B"/*/src "$B"/*/chk; do
 		mountpoint -q "$m" 2>/dev/null && umount -l "$m"
 	done
@@ -78,6 +80,7 @@ one_case() {
 	[ "$fs" = xfs ] && size=320
 	"$B/cutdev" "$W/dev" "$size" "$W/cut.img" >"$W/cutdev.log" 2>&1 &
 	CD=$!
+	KIDS="$KIDS $CD"
 	wait_for test -e "$W/dev/disk" || { echo "cutdev did not start"; cat "$W/cutdev.log"; return 2; }
 	LOOP=$(losetup -f --show "$W/dev/disk")
 	"mkfs.$fs" -q "$LOOP" >/dev/null 2>&1 || "mkfs.$fs" -q -f "$LOOP" >/dev/null
@@ -86,6 +89,7 @@ one_case() {
 	env ${preload:+LD_PRELOAD=$preload} "$BIN" -f -o "$opts" "$W/src" \
 		"$W/mnt" 2>"$W/daemon.log" &
 	MP=$!
+	KIDS="$KIDS $MP"
 	wait_for mountpoint -q "$W/mnt" || { echo "memmapfs did not mount"; cat "$W/daemon.log"; return 2; }
 	timeout 60 "$B/workload" "$W/mnt" "$W/log" "$CD" "$cut" 4 ||
 		{ echo "  workload failed ($mode $wb $cut $fs)"; return 2; }
