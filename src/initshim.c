@@ -20,7 +20,6 @@ static struct {
 	uint64_t want;	  /* flags to add when offered */
 	uint64_t offered; /* what the kernel's INIT offered */
 	uint64_t unique;  /* the INIT request's, until it is answered */
-	uint64_t added;	  /* what the reply got */
 	int done;	  /* INIT answered: nothing more to look at */
 } shim;
 
@@ -49,8 +48,9 @@ static ssize_t shim_writev(int fd, struct iovec *iov, int count, void *userdata)
 			    sizeof(((struct fuse_init_out *)0)->flags2);
 
 	(void)userdata;
-	if (shim.unique && count >= 2 &&
-	    iov[0].iov_len >= sizeof(struct fuse_out_header) &&
+	/* every reply passes here: after INIT, one load and on */
+	if (!__atomic_load_n(&shim.done, __ATOMIC_ACQUIRE) && shim.unique &&
+	    count >= 2 && iov[0].iov_len >= sizeof(struct fuse_out_header) &&
 	    ((struct fuse_out_header *)iov[0].iov_base)->unique ==
 		shim.unique) {
 		const struct fuse_out_header *oh = iov[0].iov_base;
@@ -63,7 +63,6 @@ static ssize_t shim_writev(int fd, struct iovec *iov, int count, void *userdata)
 				out->flags |= FUSE_INIT_EXT;
 				out->flags2 |= (uint32_t)(add >> 32);
 			}
-			shim.added = add;
 		}
 		shim.unique = 0;
 		__atomic_store_n(&shim.done, 1, __ATOMIC_RELEASE);
@@ -99,9 +98,4 @@ int mmfs_init_shim_install(struct fuse_session *se, uint64_t want)
 
 	shim.want = want;
 	return fuse_session_custom_io(se, &io, fuse_session_fd(se));
-}
-
-uint64_t mmfs_init_shim_added(void)
-{
-	return shim.added;
 }

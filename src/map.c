@@ -558,7 +558,7 @@ static void map_destroy(struct mmfs_map *map)
 	drop_windows(map, 0, 1, 1);
 	g_warn_if_fail(g_hash_table_size(map->windows) == 0);
 	if (map->fd_dirty && map->policy.evict_sync &&
-	    mmfs_eng_fdatasync(eng, map->fd, map->fd_dirty) != 0)
+	    mmfs_eng_sync_fd(eng, map->fd, 0, map->fd_dirty) != 0)
 		mmfs_log(LOG_ERR, "%s: sync failed: %m", map->label);
 	mmfs_stat_sub(&eng->stats->dirty_bytes, map->fd_dirty);
 	g_hash_table_destroy(map->windows);
@@ -1022,7 +1022,7 @@ static ssize_t write_fallback(struct mmfs_map *map, const void *buf,
 
 	if (n > 0) {
 		if (flags & MMFS_WRITE_SYNC)
-			rc = mmfs_eng_fdatasync(map->eng, map->fd, (size_t)n);
+			rc = mmfs_eng_sync_fd(map->eng, map->fd, 0, (size_t)n);
 		else
 			mmfs_map_note_fd_write(map, (size_t)n);
 	}

@@ -96,9 +96,9 @@ void mmfs_eng_map_unref(struct mmfs_map *map);
 
 /* msync [addr, addr+len), widened to whole pages. 0 or -errno. */
 int mmfs_eng_sync_range(struct mmfs_engine *eng, char *addr, size_t len);
-/* fdatasync(fd) for len bytes written by pwrite: 0 or -errno, counted in
- * bytes_synced (or sync_errors). */
-int mmfs_eng_fdatasync(struct mmfs_engine *eng, int fd, size_t len);
+/* fdatasync(fd) (fsync if full) for len bytes written by pwrite: 0 or
+ * -errno, counted in bytes_synced (or sync_errors). */
+int mmfs_eng_sync_fd(struct mmfs_engine *eng, int fd, int full, size_t len);
 
 /* Remember the first sync failure of a map until someone reports it. */
 void mmfs_eng_note_sync_error(struct mmfs_map *map, int err);

@@ -41,9 +41,9 @@ int mmfs_eng_sync_range(struct mmfs_engine *eng, char *addr, size_t len)
 	return 0;
 }
 
-int mmfs_eng_fdatasync(struct mmfs_engine *eng, int fd, size_t len)
+int mmfs_eng_sync_fd(struct mmfs_engine *eng, int fd, int full, size_t len)
 {
-	if (fdatasync(fd) == -1) {
+	if ((full ? fsync(fd) : fdatasync(fd)) == -1) {
 		mmfs_stat_add(&eng->stats->sync_errors, 1);
 		return -errno;
 	}
@@ -119,6 +119,11 @@ size_t mmfs_eng_take_dirty(struct mmfs_map *map, struct mmfs_window *w,
 	return len;
 }
 
+int mmfs_map_sync_fd(struct mmfs_map *map, int fd, int full, size_t bytes)
+{
+	return mmfs_eng_sync_fd(map->eng, fd, full, bytes);
+}
+
 void mmfs_map_note_fd_write(struct mmfs_map *map, size_t bytes)
 {
 	int first;
@@ -192,7 +197,7 @@ static int sync_pending(struct mmfs_map *map, GArray *todo, size_t fd_dirty,
 			*bytes += pd->len;
 	}
 	if (fd_dirty) {
-		rc = mmfs_eng_fdatasync(map->eng, map->fd, fd_dirty);
+		rc = mmfs_eng_sync_fd(map->eng, map->fd, 0, fd_dirty);
 		mmfs_stat_sub(&map->eng->stats->dirty_bytes, fd_dirty);
 		if (rc && !first)
 			first = rc;

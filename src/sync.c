@@ -228,12 +228,13 @@ int mmfs_sync_write_flags(const struct mmfs_syncer *s, struct mmfs_map *map,
 int mmfs_sync_after_fd_write(struct mmfs_syncer *s, struct mmfs_map *map,
 			     int fd, int open_flags, size_t bytes)
 {
-	if (wants_sync_now(s, map, open_flags) || !map)
-		/* an fd of its own: O_SYNC's metadata comes with fsync */
-		return ((open_flags & O_SYNC) == O_SYNC ? fsync(fd)
-							: fdatasync(fd)) == -1
-			   ? -errno
-			   : 0;
+	/* an fd of its own: O_SYNC's metadata comes with fsync */
+	int full = (open_flags & O_SYNC) == O_SYNC;
+
+	if (!map)
+		return (full ? fsync(fd) : fdatasync(fd)) == -1 ? -errno : 0;
+	if (wants_sync_now(s, map, open_flags))
+		return mmfs_map_sync_fd(map, fd, full, bytes);
 	mmfs_map_note_fd_write(map, bytes);
 	return 0;
 }

@@ -354,6 +354,27 @@ START_TEST(test_writes_past_the_end_are_dirty_until_synced)
 }
 END_TEST
 
+/* O_APPEND writes go by the handle's own fd; under sync=immediate that fd
+ * is synced before the reply, and counted as every sync is. */
+START_TEST(test_immediate_appends_are_synced_and_counted)
+{
+	char block[4096];
+	int fd;
+
+	harness_start_ok(&m, "sync=immediate");
+	fd = open(P(m.mnt, "log"), O_CREAT | O_WRONLY | O_APPEND, 0644);
+	ck_assert(fd >= 0);
+	for (int i = 1; i <= 3; i++) {
+		memset(block, 'a' + i, sizeof(block));
+		ck_assert(write(fd, block, sizeof(block)) == sizeof(block));
+		ck_assert_uint_ge(harness_stat(&m, "bytes_synced"),
+				  (uint64_t)i * sizeof(block));
+		ck_assert_uint_eq(harness_stat(&m, "dirty_bytes"), 0);
+	}
+	close(fd);
+}
+END_TEST
+
 /* Under -o writeback a file in sync=immediate is opened with direct I/O;
  * the INIT shim asks the kernel to map such files shared all the same
  * (sqlite's WAL index is one), as a native file is. */
@@ -451,6 +472,7 @@ int main(void)
 	tcase_add_test(modes, test_sigterm_under_writeback_loses_nothing);
 	tcase_add_test(modes, test_immediate_files_under_writeback_map_shared);
 	tcase_add_test(modes, test_writes_past_the_end_are_dirty_until_synced);
+	tcase_add_test(modes, test_immediate_appends_are_synced_and_counted);
 	tcase_add_test(crash, test_kill_9_loses_no_acknowledged_write_periodic);
 	tcase_add_test(crash, test_kill_9_loses_no_acknowledged_write_never);
 	suite_add_tcase(s, modes);

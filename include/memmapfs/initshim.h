@@ -21,7 +21,4 @@
  * loop. 0 or -errno. */
 int mmfs_init_shim_install(struct fuse_session *se, uint64_t want);
 
-/* The flags the shim added to the INIT reply (0 before INIT). */
-uint64_t mmfs_init_shim_added(void);
-
 #endif

@@ -74,8 +74,9 @@ struct mmfs_inode {
 
 struct mmfs_inode_table {
 	GMutex lock; /* protects by_id, by_key, nlookup, fds and the LRU */
-	/* every inode (but the root), by node id: a set of inodes keyed by
-	 * their first field */
+	/* every inode, the root included (as 1), by node id: a set of
+	 * inodes keyed by their first field (the root is also found by its
+	 * handle id, root_handle_id) */
 	GHashTable *by_id;
 	/* inodes whose id is not their handle, by (st_dev, st_ino):
 	 * struct mmfs_inode_key * -> struct mmfs_inode * */

@@ -154,6 +154,11 @@ ssize_t mmfs_map_write(struct mmfs_map *map, const void *buf, size_t size,
  * dirty_bytes until then. */
 void mmfs_map_note_fd_write(struct mmfs_map *map, size_t bytes);
 
+/* Sync fd (a handle's own, of map's file) now that bytes were written
+ * through it: fsync if full, else fdatasync. 0 or -errno; counted in
+ * bytes_synced (or sync_errors) as the engine's own syncs are. */
+int mmfs_map_sync_fd(struct mmfs_map *map, int fd, int full, size_t bytes);
+
 /* msync (MS_SYNC) every dirty range of the map, and fdatasync if it was
  * written by pwrite. Adds the bytes synced to *bytes (may be NULL).
  * Returns 0 or the first -errno, which is also kept for
